@@ -1,0 +1,12 @@
+# CSM_SANITIZE applies to every target; CSM_FUZZ adds libFuzzer instrumentation.
+if(CSM_SANITIZE)
+  add_compile_options(-fsanitize=${CSM_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${CSM_SANITIZE})
+endif()
+if(CSM_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "CSM_FUZZ needs clang (use the 'fuzz' preset)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()

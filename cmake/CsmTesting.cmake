@@ -1,0 +1,16 @@
+# csm_add_gtest(NAME SOURCES src... [LIBS lib...] [LABELS label...] [TIMEOUT s])
+# One GoogleTest binary registered with ctest as a single test (suites with fork()
+# and long multi-process runs do not suit gtest_discover_tests). Label 'tsan' marks
+# suites that also run under the ThreadSanitizer preset.
+include_guard(GLOBAL)
+find_package(GTest REQUIRED)
+function(csm_add_gtest name)
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE csm::csm GTest::gtest GTest::gtest_main ${T_LIBS} csm_warnings)
+  add_test(NAME ${name} COMMAND ${name})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}")
+endfunction()

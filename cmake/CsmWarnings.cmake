@@ -1,0 +1,4 @@
+# Warnings are errors for everything the project compiles itself.
+add_library(csm_warnings INTERFACE)
+target_compile_options(csm_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Werror -Wshadow=local -Wno-error=deprecated-declarations)

@@ -1,0 +1,247 @@
+#include "csm/ring/channel.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_format.h"
+#include "csm/ring/shared_access.h"
+
+namespace csm {
+namespace {
+
+constexpr uint64_t RecordBytes(uint64_t payload) {
+  return (wire::kRecordHeaderBytes + payload + wire::kRecordAlign - 1) & ~(wire::kRecordAlign - 1);
+}
+
+uint64_t* HeaderAt(std::byte* arena, uint64_t offset) {
+  return reinterpret_cast<uint64_t*>(arena + offset);
+}
+
+}  // namespace
+
+absl::Status FormatChannel(std::span<std::byte> span, uint64_t arena_bytes) {
+  absl::StatusOr<RingGeometry> g = PlanRing(wire::RingKind::kChannel, 0, arena_bytes);
+  if (!g.ok()) return g.status();
+  return FormatRing(span, *g);
+}
+
+absl::StatusOr<uint64_t> ChannelBytes(uint64_t arena_bytes) {
+  absl::StatusOr<RingGeometry> g = PlanRing(wire::RingKind::kChannel, 0, arena_bytes);
+  if (!g.ok()) return g.status();
+  return SpanBytes(*g);
+}
+
+// ---------------------------------------------------------------- producer --
+
+absl::StatusOr<ChannelProducer> ChannelProducer::Attach(std::span<std::byte> span) {
+  absl::StatusOr<RingGeometry> g = AttachRing(span, wire::RingKind::kChannel, 0);
+  if (!g.ok()) return g.status();
+  ChannelProducer p;
+  p.arena_ = span.data() + g->data_offset;
+  p.mask_ = g->capacity - 1;
+  p.producer_ = ProducerLine(span);
+  p.consumer_ = ConsumerLine(span);
+  p.tail_ = shared::LoadAcquire(&p.producer_->position);
+  p.head_cache_ = shared::LoadAcquire(&p.consumer_->position);
+  if (p.tail_ - p.head_cache_ > p.capacity() || p.tail_ % wire::kRecordAlign != 0) {
+    return absl::DataLossError("channel positions are inconsistent at attach");
+  }
+  return p;
+}
+
+RingResult ChannelProducer::RefreshHead() {
+  const uint64_t head = shared::LoadAcquire(&consumer_->position);
+  if (head - head_cache_ > tail_ - head_cache_) [[unlikely]] {
+    fault_.Record(stats_, FaultKind::kIndexOutOfWindow, "consumer position", head, head_cache_,
+                  tail_);
+    return RingResult::kPeerFault;
+  }
+  head_cache_ = head;
+  return RingResult::kOk;
+}
+
+RingResult ChannelProducer::Reserve(uint64_t record_bytes) {
+  if (free_bytes() >= record_bytes) return RingResult::kOk;
+  if (RingResult r = RefreshHead(); r != RingResult::kOk) return r;
+  if (free_bytes() >= record_bytes) return RingResult::kOk;
+  ++stats_.would_block;
+  return RingResult::kWouldBlock;
+}
+
+RingResult ChannelProducer::try_loan(std::size_t bytes, ChannelLoan& loan) {
+  if (bytes > max_message_bytes()) [[unlikely]] return RingResult::kTooLarge;
+  const uint64_t record = RecordBytes(bytes);
+  uint64_t offset = tail_ & mask_;
+  if (offset + record > capacity()) {
+    // Does not fit before the end: publish a padding record to the end on
+    // its own, so the consumer can step past it even if the message itself
+    // must wait for the whole arena to drain.
+    const uint64_t padding = capacity() - offset;
+    if (RingResult r = Reserve(padding); r != RingResult::kOk) return r;
+    shared::StoreRelaxed(HeaderAt(arena_, offset),
+                         wire::PackRecord(static_cast<uint32_t>(padding - wire::kRecordHeaderBytes),
+                                          wire::RecordType::kPadding));
+    tail_ += padding;
+    shared::StoreRelease(&producer_->position, tail_);
+    offset = 0;
+  }
+  if (RingResult r = Reserve(record); r != RingResult::kOk) return r;
+  loan.data = std::span<std::byte>(arena_ + offset + wire::kRecordHeaderBytes, bytes);
+  loan.position = tail_;
+  return RingResult::kOk;
+}
+
+absl::Status ChannelProducer::commit(const ChannelLoan& loan, std::size_t bytes) {
+  if (loan.position != tail_ || loan.data.data() == nullptr) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "loan at position %d is stale (channel is at %d): only the latest loan may be committed",
+        loan.position, tail_));
+  }
+  if (bytes > loan.data.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("cannot commit %d bytes of a %d-byte loan", bytes, loan.data.size()));
+  }
+  shared::StoreRelaxed(HeaderAt(arena_, tail_ & mask_),
+                       wire::PackRecord(static_cast<uint32_t>(bytes), wire::RecordType::kMessage));
+  tail_ += RecordBytes(bytes);
+  shared::StoreRelease(&producer_->position, tail_);  // orders payload and header before it
+  ++stats_.ops;
+  return absl::OkStatus();
+}
+
+RingResult ChannelProducer::try_send(std::span<const std::byte> message) {
+  ChannelLoan loan;
+  if (RingResult r = try_loan(message.size(), loan); r != RingResult::kOk) return r;
+  if (!message.empty()) std::memcpy(loan.data.data(), message.data(), message.size());
+  (void)commit(loan);  // cannot fail: the loan is current and exactly sized
+  return RingResult::kOk;
+}
+
+// ---------------------------------------------------------------- consumer --
+
+absl::StatusOr<ChannelConsumer> ChannelConsumer::Attach(std::span<std::byte> span) {
+  absl::StatusOr<RingGeometry> g = AttachRing(span, wire::RingKind::kChannel, 0);
+  if (!g.ok()) return g.status();
+  ChannelConsumer c;
+  c.arena_ = span.data() + g->data_offset;
+  c.mask_ = g->capacity - 1;
+  c.producer_ = ProducerLine(span);
+  c.consumer_ = ConsumerLine(span);
+  c.head_ = c.read_ = shared::LoadAcquire(&c.consumer_->position);
+  c.tail_cache_ = shared::LoadAcquire(&c.producer_->position);
+  if (c.tail_cache_ - c.head_ > c.capacity() || c.head_ % wire::kRecordAlign != 0 ||
+      c.tail_cache_ % wire::kRecordAlign != 0) {
+    return absl::DataLossError("channel positions are inconsistent at attach");
+  }
+  return c;
+}
+
+RingResult ChannelConsumer::RefreshTail() {
+  const uint64_t tail = shared::LoadAcquire(&producer_->position);
+  const uint64_t limit = head_ + capacity();
+  if (tail - tail_cache_ > limit - tail_cache_) [[unlikely]] {
+    fault_.Record(stats_, FaultKind::kIndexOutOfWindow, "producer position", tail, tail_cache_,
+                  limit);
+    return RingResult::kPeerFault;
+  }
+  if (tail % wire::kRecordAlign != 0) [[unlikely]] {
+    fault_.Record(stats_, FaultKind::kMisalignedIndex, "producer position", tail, tail_cache_,
+                  limit);
+    return RingResult::kPeerFault;
+  }
+  tail_cache_ = tail;
+  return RingResult::kOk;
+}
+
+void ChannelConsumer::Publish(uint64_t head) {
+  head_ = head;
+  shared::StoreRelease(&consumer_->position, head_);
+}
+
+RingResult ChannelConsumer::try_receive(ChannelMessage& message) {
+  // At most two records: a padding record, then the message at offset 0.
+  for (int records = 0; records < 2; ++records) {
+    if (read_ == tail_cache_) {
+      if (RingResult r = RefreshTail(); r != RingResult::kOk) return r;
+      if (read_ == tail_cache_) {
+        ++stats_.would_block;
+        return RingResult::kWouldBlock;
+      }
+    }
+    const uint64_t offset = read_ & mask_;
+    const uint64_t published = tail_cache_ - read_;  // >= 8: both are 8-aligned and differ
+    const uint64_t header = shared::LoadRelaxed(HeaderAt(arena_, offset));  // read once
+    const uint32_t length = static_cast<uint32_t>(header);
+    const uint32_t type = static_cast<uint32_t>(header >> 32);
+    const uint64_t room = std::min(published, capacity() - offset);
+    if (type == static_cast<uint32_t>(wire::RecordType::kPadding)) {
+      // Every message fits at offset 0, so padding there is never honest;
+      // refusing it also means at most one padding per call.
+      if (offset == 0) {
+        fault_.Record(stats_, FaultKind::kBadRecordType, "padding at arena offset 0", type, 1, 1);
+        return RingResult::kPeerFault;
+      }
+      const uint64_t padding = capacity() - offset;
+      if (uint64_t{length} + wire::kRecordHeaderBytes != padding || padding > published) {
+        fault_.Record(stats_, FaultKind::kBadRecordLength, "padding record length", length,
+                      padding - wire::kRecordHeaderBytes, padding - wire::kRecordHeaderBytes);
+        return RingResult::kPeerFault;
+      }
+      const uint64_t padding_start = read_;
+      read_ += padding;
+      // Free the padding at once so a producer waiting to write a large
+      // message at offset 0 can proceed; if messages before it are still
+      // held, release() frees it together with the last of them.
+      if (head_ == padding_start) {
+        Publish(read_);
+      } else {
+        padding_from_ = padding_start;
+        padding_to_ = read_;
+      }
+      continue;
+    }
+    if (type != static_cast<uint32_t>(wire::RecordType::kMessage)) {
+      fault_.Record(stats_, FaultKind::kBadRecordType, "record type", type, 1, 2);
+      return RingResult::kPeerFault;
+    }
+    const uint64_t record = RecordBytes(length);
+    if (record > room) {
+      fault_.Record(stats_, FaultKind::kBadRecordLength, "message length", length, 0,
+                    room - wire::kRecordHeaderBytes);
+      return RingResult::kPeerFault;
+    }
+    message.data = std::span<const std::byte>(arena_ + offset + wire::kRecordHeaderBytes, length);
+    read_ += record;
+    message.end = read_;
+    ++stats_.ops;
+    return RingResult::kOk;
+  }
+  // Unreachable: after a padding we are at offset 0, where padding faults.
+  return RingResult::kPeerFault;
+}
+
+absl::Status ChannelConsumer::release(const ChannelMessage& message) {
+  if (message.end - head_ - 1 >= read_ - head_) {  // need head_ < end <= read_
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "message ending at %d is not outstanding (released up to %d, received up to %d)",
+        message.end, head_, read_));
+  }
+  Publish(message.end == padding_from_ ? padding_to_ : message.end);
+  return absl::OkStatus();
+}
+
+RingResult ChannelConsumer::try_receive_copy(std::span<std::byte> out, std::size_t& bytes) {
+  ChannelMessage message;
+  if (RingResult r = try_receive(message); r != RingResult::kOk) return r;
+  if (message.data.size() > out.size()) {
+    read_ = message.end - RecordBytes(message.data.size());  // un-receive it
+    --stats_.ops;
+    return RingResult::kTooLarge;
+  }
+  bytes = message.data.size();
+  if (bytes != 0) std::memcpy(out.data(), message.data.data(), bytes);
+  (void)release(message);
+  return RingResult::kOk;
+}
+
+}  // namespace csm

@@ -1,0 +1,44 @@
+#include "csm/ring/ring_result.h"
+
+#include "absl/strings/str_format.h"
+
+namespace csm {
+
+const char* FaultKindName(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::kNone: return "none";
+    case FaultKind::kIndexOutOfWindow: return "index out of window";
+    case FaultKind::kMisalignedIndex: return "misaligned index";
+    case FaultKind::kBadRecordType: return "bad record type";
+    case FaultKind::kBadRecordLength: return "bad record length";
+    case FaultKind::kBadTurn: return "bad slot turn";
+  }
+  return "unknown";
+}
+
+void FaultRecord::Record(RingStats& stats, FaultKind k, const char* word, uint64_t seen,
+                         uint64_t lo, uint64_t hi) {
+  kind = k;
+  what = word;
+  observed = seen;
+  low = lo;
+  high = hi;
+  ++stats.peer_faults;
+  switch (k) {
+    case FaultKind::kIndexOutOfWindow:
+    case FaultKind::kMisalignedIndex: ++stats.index_faults; break;
+    case FaultKind::kBadRecordType:
+    case FaultKind::kBadRecordLength: ++stats.record_faults; break;
+    case FaultKind::kBadTurn: ++stats.turn_faults; break;
+    case FaultKind::kNone: break;
+  }
+}
+
+absl::Status FaultRecord::ToStatus() const {
+  if (kind == FaultKind::kNone) return absl::OkStatus();
+  return absl::DataLossError(absl::StrFormat(
+      "peer wrote an impossible %s: %s = %d, legal window [%d, %d]", FaultKindName(kind), what,
+      observed, low, high));
+}
+
+}  // namespace csm

@@ -1,0 +1,267 @@
+// Zero-copy channel: loans, in-place receive, wrap with padding, limits,
+// record validation and a threaded variable-size stream.
+#include "csm/ring/channel.h"
+
+#include <cstring>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "csm/ring/shared_span.h"
+#include "gtest/gtest.h"
+
+namespace csm {
+namespace {
+
+class ChannelTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Make(256); }
+  void Make(uint64_t arena, bool one_view = false) {
+    auto file = SharedFile::Create(*ChannelBytes(arena));
+    ASSERT_TRUE(file.ok());
+    auto a = file->Map(true);
+    auto b = file->Map(true);
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_TRUE(FormatChannel(a->span(), arena).ok());
+    pview_ = std::move(*a);
+    cview_ = std::move(*b);
+    auto p = ChannelProducer::Attach(pview_.span());
+    auto c = ChannelConsumer::Attach(one_view ? pview_.span() : cview_.span());
+    ASSERT_TRUE(p.ok()) << p.status();
+    ASSERT_TRUE(c.ok()) << c.status();
+    producer_.emplace(std::move(*p));
+    consumer_.emplace(std::move(*c));
+  }
+  std::byte* arena() { return pview_.span().data() + wire::kDataOffset; }
+  void SendText(const std::string& s) {
+    ASSERT_EQ(producer_->try_send(std::as_bytes(std::span(s))), RingResult::kOk);
+  }
+  std::string ReceiveText() {
+    ChannelMessage m;
+    EXPECT_EQ(consumer_->try_receive(m), RingResult::kOk);
+    std::string s(reinterpret_cast<const char*>(m.data.data()), m.data.size());
+    EXPECT_TRUE(consumer_->release(m).ok());
+    return s;
+  }
+
+  SharedView pview_, cview_;
+  std::optional<ChannelProducer> producer_;
+  std::optional<ChannelConsumer> consumer_;
+};
+
+TEST_F(ChannelTest, LoanWriteInPlaceCommitReceiveInPlace) {
+  ChannelLoan loan;
+  ASSERT_EQ(producer_->try_loan(5, loan), RingResult::kOk);
+  ASSERT_EQ(loan.data.size(), 5u);
+  std::memcpy(loan.data.data(), "hello", 5);
+  ChannelMessage m;
+  EXPECT_EQ(consumer_->try_receive(m), RingResult::kWouldBlock);  // not committed yet
+  ASSERT_TRUE(producer_->commit(loan).ok());
+  ASSERT_EQ(consumer_->try_receive(m), RingResult::kOk);
+  // The view points into the consumer's own mapping of the arena: no copy.
+  EXPECT_GE(m.data.data(), cview_.span().data());
+  EXPECT_LT(m.data.data(), cview_.span().data() + cview_.span().size());
+  EXPECT_EQ(std::memcmp(m.data.data(), "hello", 5), 0);
+  EXPECT_TRUE(consumer_->release(m).ok());
+  EXPECT_EQ(consumer_->try_receive(m), RingResult::kWouldBlock);
+}
+
+TEST_F(ChannelTest, EmptyMessagesAndShortCommits) {
+  SendText("");
+  ChannelLoan loan;
+  ASSERT_EQ(producer_->try_loan(100, loan), RingResult::kOk);
+  std::memcpy(loan.data.data(), "abc", 3);
+  ASSERT_TRUE(producer_->commit(loan, 3).ok());
+  EXPECT_EQ(ReceiveText(), "");
+  EXPECT_EQ(ReceiveText(), "abc");
+  EXPECT_EQ(producer_->position(), 8u + 16u);  // record sizes: 8, 8 + 3 -> 16
+}
+
+TEST_F(ChannelTest, CommitErrorsAreClear) {
+  ChannelLoan loan;
+  ASSERT_EQ(producer_->try_loan(10, loan), RingResult::kOk);
+  absl::Status too_long = producer_->commit(loan, 11);
+  EXPECT_EQ(too_long.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(too_long.message().find("11 bytes of a 10-byte loan"), std::string::npos);
+  ASSERT_TRUE(producer_->commit(loan).ok());
+  EXPECT_EQ(producer_->commit(loan).code(), absl::StatusCode::kInvalidArgument);  // stale
+  EXPECT_EQ(producer_->commit(ChannelLoan{}).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ChannelTest, TooLargeAndExactlyMaximum) {
+  ChannelLoan loan;
+  EXPECT_EQ(producer_->max_message_bytes(), 248u);
+  EXPECT_EQ(producer_->try_loan(249, loan), RingResult::kTooLarge);
+  ASSERT_EQ(producer_->try_loan(248, loan), RingResult::kOk);
+  std::memset(loan.data.data(), 0x5A, 248);
+  ASSERT_TRUE(producer_->commit(loan).ok());
+  EXPECT_EQ(producer_->try_loan(0, loan), RingResult::kWouldBlock);  // arena full
+  ChannelMessage m;
+  ASSERT_EQ(consumer_->try_receive(m), RingResult::kOk);
+  EXPECT_EQ(m.data.size(), 248u);
+  EXPECT_EQ(m.data[247], std::byte{0x5A});
+  ASSERT_TRUE(consumer_->release(m).ok());
+}
+
+TEST_F(ChannelTest, MaximumMessageAfterWrapWaitsForPaddingThenFits) {
+  SendText(std::string(100, 'a'));  // record 112 bytes, producer at offset 112
+  EXPECT_EQ(ReceiveText(), std::string(100, 'a'));
+  ChannelLoan loan;
+  // 248 bytes cannot fit before the end: padding (144 bytes) is published,
+  // then the loan waits until the consumer has stepped past it.
+  EXPECT_EQ(producer_->try_loan(248, loan), RingResult::kWouldBlock);
+  EXPECT_EQ(producer_->position(), 256u);
+  ChannelMessage m;
+  EXPECT_EQ(consumer_->try_receive(m), RingResult::kWouldBlock);  // skips padding, frees it
+  EXPECT_EQ(consumer_->position(), 256u);
+  ASSERT_EQ(producer_->try_loan(248, loan), RingResult::kOk);
+  EXPECT_EQ(loan.data.data(), arena() + 8);  // at offset 0
+  std::memset(loan.data.data(), 'z', 248);
+  ASSERT_TRUE(producer_->commit(loan).ok());
+  EXPECT_EQ(ReceiveText(), std::string(248, 'z'));
+}
+
+TEST_F(ChannelTest, HoldSeveralMessagesAcrossPaddingAndReleaseInOrder) {
+  SendText(std::string(150, 'x'));  // record 160
+  EXPECT_EQ(ReceiveText(), std::string(150, 'x'));
+  SendText(std::string(50, 'y'));  // record 64: offset 160..224
+  ChannelMessage second, third;
+  ASSERT_EQ(consumer_->try_receive(second), RingResult::kOk);
+  SendText(std::string(60, 'w'));  // record 72: does not fit at 224 -> padding 32, then at 0
+  EXPECT_EQ(producer_->stats().would_block, 0u);
+  ASSERT_EQ(consumer_->try_receive(third), RingResult::kOk);  // skips padding while holding
+  EXPECT_EQ(third.data.size(), 60u);
+  EXPECT_EQ(third.data.data(), cview_.span().data() + wire::kDataOffset + 8);
+  EXPECT_EQ(consumer_->position(), 160u);  // nothing released yet
+  // Releasing the later message frees everything before it, padding included.
+  ASSERT_TRUE(consumer_->release(third).ok());
+  EXPECT_EQ(consumer_->release(second).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(consumer_->position(), producer_->position());
+}
+
+TEST_F(ChannelTest, PaddingHeldBehindAMessageIsFreedWithIt) {
+  SendText(std::string(200, 'x'));  // record 208: offset 0..208
+  ChannelMessage held;
+  ASSERT_EQ(consumer_->try_receive(held), RingResult::kOk);
+  ASSERT_TRUE(consumer_->release(held).ok());
+  SendText(std::string(20, 'y'));  // record 32 at 208..240
+  ASSERT_EQ(consumer_->try_receive(held), RingResult::kOk);
+  ChannelLoan loan;
+  EXPECT_EQ(producer_->try_loan(240, loan), RingResult::kWouldBlock);  // publishes padding
+  ChannelMessage none;
+  EXPECT_EQ(consumer_->try_receive(none), RingResult::kWouldBlock);  // skips padding, held
+  ASSERT_TRUE(consumer_->release(held).ok());  // frees the padding too
+  EXPECT_EQ(consumer_->position(), 256u);
+  EXPECT_EQ(producer_->try_loan(240, loan), RingResult::kOk);
+}
+
+TEST_F(ChannelTest, ReceiveCopyLeavesTooLargeMessageInPlace) {
+  SendText("0123456789");
+  std::vector<std::byte> small(4), big(16);
+  std::size_t n = 0;
+  EXPECT_EQ(consumer_->try_receive_copy(small, n), RingResult::kTooLarge);
+  ASSERT_EQ(consumer_->try_receive_copy(big, n), RingResult::kOk);
+  EXPECT_EQ(n, 10u);
+  EXPECT_EQ(std::memcmp(big.data(), "0123456789", 10), 0);
+}
+
+TEST_F(ChannelTest, ReleaseOfUnknownMessageIsRejected) {
+  ChannelMessage bogus;
+  bogus.end = 64;
+  EXPECT_EQ(consumer_->release(bogus).code(), absl::StatusCode::kInvalidArgument);
+}
+
+// ---- records a hostile producer could publish ----
+
+class ChannelFaultTest : public ChannelTest {
+ protected:
+  void Publish(uint64_t offset, uint32_t length, uint32_t type, uint64_t tail) {
+    std::memcpy(arena() + offset, &length, 4);
+    std::memcpy(arena() + offset + 4, &type, 4);
+    ProducerLine(pview_.span())->position = tail;
+  }
+  void ExpectFault(FaultKind kind) {
+    ChannelMessage m;
+    EXPECT_EQ(consumer_->try_receive(m), RingResult::kPeerFault);
+    EXPECT_EQ(consumer_->stats().peer_faults, 1u);
+    EXPECT_NE(consumer_->last_fault().message().find(FaultKindName(kind)), std::string::npos)
+        << consumer_->last_fault();
+  }
+};
+
+TEST_F(ChannelFaultTest, UnknownRecordType) {
+  Publish(0, 4, 7, 16);
+  ExpectFault(FaultKind::kBadRecordType);
+}
+TEST_F(ChannelFaultTest, LengthPastPublishedBytes) {
+  Publish(0, 100, 1, 16);
+  ExpectFault(FaultKind::kBadRecordLength);
+}
+TEST_F(ChannelFaultTest, LengthPastArenaEnd) {
+  Publish(0, 0xFFFFFFF0u, 1, 256);
+  ExpectFault(FaultKind::kBadRecordLength);
+}
+TEST_F(ChannelFaultTest, PaddingNotEndingAtArenaEnd) {
+  SendText(std::string(56, 'm'));  // record 64
+  EXPECT_EQ(ReceiveText(), std::string(56, 'm'));
+  Publish(64, 16, 2, 256);  // padding at 64 must be 192 bytes long
+  ExpectFault(FaultKind::kBadRecordLength);
+}
+TEST_F(ChannelFaultTest, PaddingAtOffsetZero) {
+  Publish(0, 248, 2, 256);  // honest producers never pad at offset 0
+  ExpectFault(FaultKind::kBadRecordType);
+}
+TEST_F(ChannelFaultTest, MisalignedTail) {
+  Publish(0, 1, 1, 12);
+  ExpectFault(FaultKind::kMisalignedIndex);
+}
+TEST_F(ChannelFaultTest, TailMoreThanCapacityAhead) {
+  Publish(0, 1, 1, 264);
+  ExpectFault(FaultKind::kIndexOutOfWindow);
+}
+TEST_F(ChannelFaultTest, ConsumerPositionPastProducer) {
+  SendText(std::string(240, 'a'));  // record 248
+  ConsumerLine(cview_.span())->position = 264;  // past the 256 bytes the padding makes
+  ChannelLoan loan;
+  EXPECT_EQ(producer_->try_loan(16, loan), RingResult::kPeerFault);
+  EXPECT_EQ(producer_->stats().index_faults, 1u);
+}
+
+TEST_F(ChannelTest, ThreadsStreamVariableSizesIntact) {
+  Make(4096, /*one_view=*/true);
+  constexpr uint64_t kCount = 200'000;
+  std::thread producer([&] {
+    std::mt19937_64 rng(1);
+    for (uint64_t seq = 0; seq < kCount;) {
+      const std::size_t size = 8 + rng() % 600;
+      ChannelLoan loan;
+      RingResult r;
+      while ((r = producer_->try_loan(size, loan)) == RingResult::kWouldBlock) {
+      }
+      ASSERT_EQ(r, RingResult::kOk);
+      std::memcpy(loan.data.data(), &seq, 8);
+      for (std::size_t i = 8; i < size; ++i) loan.data[i] = std::byte(seq + i);
+      ASSERT_TRUE(producer_->commit(loan).ok());
+      ++seq;
+    }
+  });
+  std::mt19937_64 rng(1);
+  for (uint64_t seq = 0; seq < kCount;) {
+    ChannelMessage m;
+    const RingResult r = consumer_->try_receive(m);
+    ASSERT_NE(r, RingResult::kPeerFault);
+    if (r != RingResult::kOk) continue;
+    const std::size_t size = 8 + rng() % 600;
+    ASSERT_EQ(m.data.size(), size);
+    uint64_t got;
+    std::memcpy(&got, m.data.data(), 8);
+    ASSERT_EQ(got, seq);
+    for (std::size_t i = 8; i < size; ++i) ASSERT_EQ(m.data[i], std::byte(seq + i));
+    ASSERT_TRUE(consumer_->release(m).ok());
+    ++seq;
+  }
+  producer.join();
+}
+
+}  // namespace
+}  // namespace csm
