@@ -1,0 +1,348 @@
+// A hostile peer scribbles random and adversarial values over a ring's
+// indices, record headers, turn words and header while the honest side keeps
+// working. The honest side runs in its own process with inaccessible guard
+// pages around its mapping (and under ASan in the sanitizer build): it must
+// never crash or touch memory outside the span, every operation must return,
+// and its violation counters must move.
+#include <atomic>
+#include <cstring>
+#include <random>
+
+#include "csm/ring/channel.h"
+#include "csm/ring/mpmc_ring.h"
+#include "csm/ring/shared_span.h"
+#include "csm/ring/spsc_ring.h"
+#include "gtest/gtest.h"
+#include "tests/support/child_process.h"
+
+namespace csm {
+namespace {
+
+using csm::testing::Reap;
+using csm::testing::Scaled;
+using csm::testing::Spawn;
+
+// What the honest process reports back through shared memory.
+struct Report {
+  uint64_t attached;  // set once the honest side has attached: scribbling starts
+  uint64_t done;  // set when the honest side has finished its operations
+  uint64_t ops;
+  uint64_t faults;
+  uint64_t touched_bytes;  // message bytes read in place
+};
+
+struct Payload {
+  uint64_t a, b, c;
+};
+
+// Values chosen to sit just outside (and inside) every window the honest
+// side checks, plus the classic overflow and alignment traps.
+uint64_t Adversarial(std::mt19937_64& rng, uint64_t near, uint64_t capacity) {
+  switch (rng() % 12) {
+    case 0: return 0;
+    case 1: return ~uint64_t{0};
+    case 2: return near + capacity;
+    case 3: return near + capacity + 1;
+    case 4: return near - 1;
+    case 5: return near + 1;
+    case 6: return near + (rng() % 16);
+    case 7: return uint64_t{1} << 63;
+    case 8: return near - capacity;
+    case 9: return capacity;
+    case 10: return near + 3;  // misaligned for the channel
+    default: return rng();
+  }
+}
+
+class HostilePeerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto r = SharedFile::Create(sizeof(Report));
+    ASSERT_TRUE(r.ok());
+    report_file_.emplace(std::move(*r));
+  }
+
+  // Runs `honest` (returns 0 when it ran to completion) against `hostile`
+  // (called in a loop until the honest side is done), each in its own
+  // process, and returns the honest side's report.
+  template <typename Honest, typename Hostile>
+  Report Run(const SharedFile& ring, Honest honest, Hostile hostile) {
+    const pid_t honest_pid = Spawn([&] {
+      auto view = ring.Map(/*guard_pages=*/true);
+      auto rv = report_file_->Map();
+      if (!view.ok() || !rv.ok()) return 2;
+      auto* report = reinterpret_cast<Report*>(rv->span().data());
+      const int rc = honest(view->span(), *report, [report] {
+        std::atomic_ref<uint64_t>(report->attached).store(1);
+      });
+      std::atomic_ref<uint64_t>(report->done).store(1);
+      return rc;
+    });
+    const pid_t hostile_pid = Spawn([&] {
+      auto view = ring.Map();
+      auto rv = report_file_->Map();
+      if (!view.ok() || !rv.ok()) return 2;
+      auto* report = reinterpret_cast<Report*>(rv->span().data());
+      std::mt19937_64 rng(12345);
+      while (!std::atomic_ref<uint64_t>(report->attached).load() &&
+             !std::atomic_ref<uint64_t>(report->done).load()) {
+        sched_yield();
+      }
+      // Bounded even if the honest side hangs: ctest's timeout is the backstop.
+      for (uint64_t i = 0; i < 2'000'000'000 && !std::atomic_ref<uint64_t>(report->done).load();
+           ++i) {
+        hostile(view->span(), rng);
+      }
+      return 0;
+    });
+    EXPECT_EQ(Reap(honest_pid), "") << "honest side";
+    EXPECT_EQ(Reap(hostile_pid), "") << "hostile side";
+    auto rv = report_file_->Map();
+    const Report report = *reinterpret_cast<const Report*>(rv->span().data());
+    std::printf("honest side: %lu ops, %lu peer faults detected\n",
+                static_cast<unsigned long>(report.ops), static_cast<unsigned long>(report.faults));
+    return report;
+  }
+
+  std::optional<SharedFile> report_file_;
+};
+
+constexpr uint64_t kSlots = 64;
+
+SharedFile MakeSpsc() {
+  auto f = SharedFile::Create(*SpscRingBytes<Payload>(kSlots));
+  auto v = f->Map();
+  EXPECT_TRUE(FormatSpscRing<Payload>(v->span(), kSlots).ok());
+  return std::move(*f);
+}
+
+// Scribbles one random 8-byte word anywhere in the span (header included).
+void ScribbleAnywhere(std::span<std::byte> span, std::mt19937_64& rng) {
+  const std::size_t word = rng() % (span.size() / 8);
+  shared::StoreRelaxed(reinterpret_cast<uint64_t*>(span.data()) + word, rng());
+}
+
+TEST_F(HostilePeerTest, SpscConsumerAgainstHostileProducer) {
+  SharedFile ring = MakeSpsc();
+  const uint64_t attempts = Scaled(20'000'000);
+  Report r = Run(
+      ring,
+      [&](std::span<std::byte> span, Report& report, auto attached) {
+        auto c = SpscConsumer<Payload>::Attach(span);
+        if (!c.ok()) return 5;
+        attached();
+        Payload p[8];
+        for (uint64_t i = 0; i < attempts; ++i) {
+          if (i % 2) {
+            (void)c->try_pop(p[0]);
+          } else {
+            (void)c->try_pop_burst(p);
+          }
+        }
+        report.ops = c->stats().ops;
+        report.faults = c->stats().peer_faults;
+        return 0;
+      },
+      [&](std::span<std::byte> span, std::mt19937_64& rng) {
+        wire::IndexLine* prod = ProducerLine(span);
+        const uint64_t head = shared::LoadRelaxed(&ConsumerLine(span)->position);
+        if (rng() % 4 == 0) {
+          ScribbleAnywhere(span, rng);
+        } else if (rng() % 3 != 0) {
+          shared::StoreRelease(&prod->position, head + rng() % (kSlots + 1));  // honest-looking
+        } else {
+          shared::StoreRelease(&prod->position, Adversarial(rng, head, kSlots));
+        }
+      });
+  EXPECT_GT(r.faults, 0u);
+  EXPECT_GT(r.ops, 0u);
+}
+
+TEST_F(HostilePeerTest, SpscProducerAgainstHostileConsumer) {
+  SharedFile ring = MakeSpsc();
+  const uint64_t attempts = Scaled(20'000'000);
+  Report r = Run(
+      ring,
+      [&](std::span<std::byte> span, Report& report, auto attached) {
+        auto p = SpscProducer<Payload>::Attach(span);
+        if (!p.ok()) return 5;
+        attached();
+        Payload batch[8] = {};
+        for (uint64_t i = 0; i < attempts; ++i) {
+          if (i % 2) {
+            (void)p->try_push(batch[0]);
+          } else {
+            (void)p->try_push_burst(batch);
+          }
+        }
+        report.ops = p->stats().ops;
+        report.faults = p->stats().peer_faults;
+        return 0;
+      },
+      [&](std::span<std::byte> span, std::mt19937_64& rng) {
+        const uint64_t tail = shared::LoadRelaxed(&ProducerLine(span)->position);
+        uint64_t value = rng() % 2 ? tail - rng() % (kSlots + 1) : Adversarial(rng, tail, kSlots);
+        shared::StoreRelease(&ConsumerLine(span)->position, value);
+        if (rng() % 8 == 0) ScribbleAnywhere(span, rng);
+      });
+  EXPECT_GT(r.faults, 0u);
+  EXPECT_GT(r.ops, 0u);
+}
+
+constexpr uint64_t kArena = 4096;
+
+SharedFile MakeChannel() {
+  auto f = SharedFile::Create(*ChannelBytes(kArena));
+  auto v = f->Map();
+  EXPECT_TRUE(FormatChannel(v->span(), kArena).ok());
+  return std::move(*f);
+}
+
+TEST_F(HostilePeerTest, ChannelConsumerAgainstHostileProducer) {
+  SharedFile ring = MakeChannel();
+  const uint64_t attempts = Scaled(20'000'000);
+  Report r = Run(
+      ring,
+      [&](std::span<std::byte> span, Report& report, auto attached) {
+        auto c = ChannelConsumer::Attach(span);
+        if (!c.ok()) return 5;
+        attached();
+        std::byte copy[kArena];
+        uint64_t sum = 0, touched = 0;
+        for (uint64_t i = 0; i < attempts; ++i) {
+          ChannelMessage m;
+          if (i % 3 == 0) {
+            std::size_t n;
+            (void)c->try_receive_copy(copy, n);
+            continue;
+          }
+          if (c->try_receive(m) != RingResult::kOk) continue;
+          // The view must lie inside our span; read every byte of it.
+          CSM_CHILD_CHECK(m.data.data() >= span.data() &&
+                              m.data.data() + m.data.size() <= span.data() + span.size(),
+                          "message view outside the span");
+          for (std::byte b : m.data) sum += static_cast<uint8_t>(b);
+          touched += m.data.size();
+          if (i % 5 != 0) (void)c->release(m);
+        }
+        report.ops = c->stats().ops;
+        report.faults = c->stats().peer_faults;
+        report.touched_bytes = touched + (sum & 1) * 0;
+        return 0;
+      },
+      [&, tail = uint64_t{0}](std::span<std::byte> span, std::mt19937_64& rng) mutable {
+        // Mostly a working producer (so the consumer reads real messages in
+        // place), interleaved with every kind of lie.
+        std::byte* arena = span.data() + wire::kDataOffset;
+        auto header_at = [&](uint64_t pos) {
+          return reinterpret_cast<uint64_t*>(arena + (pos & (kArena - 1) & ~7ull));
+        };
+        const uint64_t head = shared::LoadRelaxed(&ConsumerLine(span)->position);
+        if (tail - head > kArena) tail = head;  // resynchronise after our own lies
+        // Lies are rare, so many real messages flow before the first one
+        // desynchronises the channel (after which the consumer stalls, as
+        // it should, and counts every attempt).
+        switch (rng() % 4096 < 3 ? rng() % 3 : 3) {
+          case 0: ScribbleAnywhere(span, rng); break;
+          case 1: {  // a record header with a hostile length / type somewhere unread
+            const uint32_t lengths[] = {0, 1, 7, 8, kArena - 8, kArena - 7, kArena, 0xFFFFFFFFu,
+                                        static_cast<uint32_t>(rng())};
+            const uint32_t type = rng() % 4 == 0 ? static_cast<uint32_t>(rng()) : 1 + rng() % 2;
+            shared::StoreRelaxed(header_at(head + (rng() % kArena)),
+                                 uint64_t{lengths[rng() % 9]} | uint64_t{type} << 32);
+            break;
+          }
+          case 2:
+            shared::StoreRelease(&ProducerLine(span)->position, Adversarial(rng, tail, kArena));
+            break;
+          default: {  // an honest message, with padding when it would wrap
+            const uint64_t len = rng() % 512;
+            const uint64_t record = (8 + len + 7) & ~7ull;
+            const uint64_t offset = tail & (kArena - 1);
+            const uint64_t padding = offset + record > kArena ? kArena - offset : 0;
+            if (tail + padding + record - head > kArena) break;  // no room
+            if (padding != 0) {
+              shared::StoreRelaxed(header_at(tail), wire::PackRecord(static_cast<uint32_t>(padding - 8),
+                                                                     wire::RecordType::kPadding));
+              tail += padding;
+            }
+            shared::StoreRelaxed(header_at(tail),
+                                 wire::PackRecord(static_cast<uint32_t>(len), wire::RecordType::kMessage));
+            tail += record;
+            shared::StoreRelease(&ProducerLine(span)->position, tail);
+          }
+        }
+      });
+  EXPECT_GT(r.touched_bytes, 0u);
+}
+
+TEST_F(HostilePeerTest, ChannelProducerAgainstHostileConsumer) {
+  SharedFile ring = MakeChannel();
+  const uint64_t attempts = Scaled(20'000'000);
+  Report r = Run(
+      ring,
+      [&](std::span<std::byte> span, Report& report, auto attached) {
+        auto p = ChannelProducer::Attach(span);
+        if (!p.ok()) return 5;
+        attached();
+        for (uint64_t i = 0; i < attempts; ++i) {
+          ChannelLoan loan;
+          if (p->try_loan(i % 1000, loan) != RingResult::kOk) continue;
+          CSM_CHILD_CHECK(loan.data.data() >= span.data() &&
+                              loan.data.data() + loan.data.size() <= span.data() + span.size(),
+                          "loan outside the span");
+          std::memset(loan.data.data(), 0xAB, loan.data.size());
+          CSM_CHILD_CHECK(p->commit(loan).ok(), "commit of a fresh loan failed");
+        }
+        report.ops = p->stats().ops;
+        report.faults = p->stats().peer_faults;
+        return 0;
+      },
+      [&](std::span<std::byte> span, std::mt19937_64& rng) {
+        const uint64_t tail = shared::LoadRelaxed(&ProducerLine(span)->position);
+        uint64_t value =
+            rng() % 2 ? (tail - rng() % (kArena + 1)) & ~7ull : Adversarial(rng, tail, kArena);
+        shared::StoreRelease(&ConsumerLine(span)->position, value);
+      });
+  EXPECT_GT(r.faults, 0u);
+  EXPECT_GT(r.ops, 0u);
+}
+
+TEST_F(HostilePeerTest, MpmcEndpointAgainstHostileParty) {
+  auto f = SharedFile::Create(*MpmcRingBytes<Payload>(kSlots));
+  {
+    auto v = f->Map();
+    ASSERT_TRUE(FormatMpmcRing<Payload>(v->span(), kSlots).ok());
+  }
+  const uint64_t attempts = Scaled(10'000'000);
+  Report r = Run(
+      *f,
+      [&](std::span<std::byte> span, Report& report, auto attached) {
+        auto e = MpmcEndpoint<Payload>::Attach(span);
+        if (!e.ok()) return 5;
+        attached();
+        Payload p{};
+        for (uint64_t i = 0; i < attempts; ++i) {
+          if (i % 2) (void)e->try_push(p); else (void)e->try_pop(p);
+        }
+        report.ops = e->stats().ops;
+        report.faults = e->stats().peer_faults;
+        return 0;
+      },
+      [&](std::span<std::byte> span, std::mt19937_64& rng) {
+        std::byte* data = span.data() + wire::kDataOffset;
+        const uint64_t slot = rng() % kSlots;
+        auto* turn = reinterpret_cast<uint64_t*>(data + slot * 64);
+        const uint64_t enq = shared::LoadRelaxed(&ProducerLine(span)->position);
+        switch (rng() % 4) {
+          case 0: shared::StoreRelease(turn, Adversarial(rng, enq, kSlots)); break;
+          case 1: shared::StoreRelease(&ProducerLine(span)->position, Adversarial(rng, enq, kSlots)); break;
+          case 2: shared::StoreRelease(&ConsumerLine(span)->position, Adversarial(rng, enq, kSlots)); break;
+          default: ScribbleAnywhere(span, rng);
+        }
+      });
+  EXPECT_GT(r.faults, 0u);
+}
+
+}  // namespace
+}  // namespace csm
