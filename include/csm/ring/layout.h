@@ -58,13 +58,17 @@ static_assert(offsetof(RingHeader, span_bytes) == 32);
 //
 // `waiting` is set to 1 by an owner about to block on its doorbell and 0 when
 // it wakes; the other side rings the doorbell after publishing if it reads 1.
+// It sits on its own cache line: the other side reads it after every publish,
+// and while the owner is busy that read must hit a line nobody is writing
+// (the owner rewrites `position` constantly).
 struct IndexLine {
   uint64_t position;
+  uint8_t reserved0[kCacheLine - 8];
   uint32_t waiting;
-  uint32_t reserved0;
-  uint8_t reserved[kLineSpacing - 16];
+  uint8_t reserved1[kLineSpacing - kCacheLine - 4];
 };
 static_assert(sizeof(IndexLine) == kLineSpacing);
+static_assert(offsetof(IndexLine, waiting) == kCacheLine);
 
 // The fixed prefix of every ring span.
 struct RingPrefix {

@@ -1,0 +1,114 @@
+// SPSC throughput: csm's ring against boost::lockfree::spsc_queue placed in
+// the same kind of shared memory, single items and batches, producer and
+// consumer pinned to distinct cores.
+#include <atomic>
+#include <new>
+#include <thread>
+
+#include "bench_support.h"
+#include "boost/lockfree/spsc_queue.hpp"
+#include "csm/ring/spsc_ring.h"
+
+namespace csm::bench {
+namespace {
+
+struct Item {
+  uint64_t seq;
+  uint64_t payload;
+};
+constexpr uint64_t kCapacity = 4096;
+constexpr int64_t kItemsPerIteration = 1 << 16;
+
+void BM_SpscThroughput_Csm(benchmark::State& state) {
+  const std::size_t batch = static_cast<std::size_t>(state.range(0));
+  SharedPair mem = SharedPair::Make(*SpscRingBytes<Item>(kCapacity));
+  if (!FormatSpscRing<Item>(mem.a.span(), kCapacity).ok()) std::abort();
+  auto producer = SpscProducer<Item>::Attach(mem.a.span());
+  auto consumer = SpscConsumer<Item>::Attach(mem.b.span());
+  const int64_t total = kItemsPerIteration * static_cast<int64_t>(state.max_iterations);
+  std::thread thread([&] {
+    PinToCpu(1);
+    std::vector<Item> items(batch);
+    for (int64_t next = 0; next < total;) {
+      if (batch == 1) {
+        if (producer->try_push({static_cast<uint64_t>(next), 0}) == RingResult::kOk) ++next;
+      } else {
+        const std::size_t n = static_cast<std::size_t>(std::min<int64_t>(batch, total - next));
+        for (std::size_t i = 0; i < n; ++i) items[i].seq = static_cast<uint64_t>(next) + i;
+        next += static_cast<int64_t>(producer->try_push_burst(std::span(items).first(n)).count);
+      }
+    }
+  });
+  PinToCpu(0);
+  std::vector<Item> out(batch);
+  uint64_t expect = 0;
+  for (auto _ : state) {
+    for (int64_t got = 0; got < kItemsPerIteration;) {
+      std::size_t n;
+      if (batch == 1) {
+        n = consumer->try_pop(out[0]) == RingResult::kOk ? 1 : 0;
+      } else {
+        n = consumer->try_pop_burst(std::span(out).first(
+                static_cast<std::size_t>(std::min<int64_t>(batch, kItemsPerIteration - got))))
+                .count;
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        if (out[i].seq != expect++) state.SkipWithError("out of order");
+      }
+      got += static_cast<int64_t>(n);
+    }
+  }
+  thread.join();
+  state.SetItemsProcessed(state.iterations() * kItemsPerIteration);
+}
+
+// Boost's queue keeps its storage inline, so it can be constructed in the
+// shared mapping; both threads use that one address (Boost stores pointers).
+using BoostQueue = boost::lockfree::spsc_queue<Item, boost::lockfree::capacity<kCapacity>>;
+
+void BM_SpscThroughput_Boost(benchmark::State& state) {
+  const std::size_t batch = static_cast<std::size_t>(state.range(0));
+  SharedPair mem = SharedPair::Make(sizeof(BoostQueue) + 64);
+  auto* queue = new (mem.a.span().data()) BoostQueue();
+  const int64_t total = kItemsPerIteration * static_cast<int64_t>(state.max_iterations);
+  std::thread thread([&] {
+    PinToCpu(1);
+    std::vector<Item> items(batch);
+    for (int64_t next = 0; next < total;) {
+      if (batch == 1) {
+        if (queue->push({static_cast<uint64_t>(next), 0})) ++next;
+      } else {
+        const std::size_t n = static_cast<std::size_t>(std::min<int64_t>(batch, total - next));
+        for (std::size_t i = 0; i < n; ++i) items[i].seq = static_cast<uint64_t>(next) + i;
+        next += static_cast<int64_t>(queue->push(items.data(), n));
+      }
+    }
+  });
+  PinToCpu(0);
+  std::vector<Item> out(batch);
+  uint64_t expect = 0;
+  for (auto _ : state) {
+    for (int64_t got = 0; got < kItemsPerIteration;) {
+      std::size_t n;
+      if (batch == 1) {
+        n = queue->pop(out[0]) ? 1 : 0;
+      } else {
+        n = queue->pop(out.data(),
+                       static_cast<std::size_t>(std::min<int64_t>(batch, kItemsPerIteration - got)));
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        if (out[i].seq != expect++) state.SkipWithError("out of order");
+      }
+      got += static_cast<int64_t>(n);
+    }
+  }
+  thread.join();
+  queue->~BoostQueue();
+  state.SetItemsProcessed(state.iterations() * kItemsPerIteration);
+}
+
+BENCHMARK(BM_SpscThroughput_Csm)->Arg(1)->Arg(32)->UseRealTime()->MinTime(0.5);
+BENCHMARK(BM_SpscThroughput_Boost)->Arg(1)->Arg(32)->UseRealTime()->MinTime(0.5);
+
+}  // namespace
+}  // namespace csm::bench

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Quick start, command 2: installs what is missing, builds every configuration
+# and runs every test: ASan+UBSan, TSan (threaded suites), bounded libFuzzer
+# runs, then the main build's full suite (VM tests included), whose ctest
+# summary closes the output.
+#   CSM_FUZZ_SECONDS=N   seconds per fuzz target (default 20)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh build test
+[ -x scripts/vm/install-vm-deps.sh ] && scripts/vm/install-vm-deps.sh
+
+jobs=$(nproc)
+step() { printf '\n==== %s ====\n' "$*"; }
+
+step "ASan + UBSan build and tests"
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j "$jobs"
+ctest --preset asan -LE vm -j "$jobs"
+
+step "TSan build and threaded tests"
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan -j "$jobs"
+ctest --preset tsan -j "$jobs"
+
+step "libFuzzer targets, ${CSM_FUZZ_SECONDS:-20} s each"
+cmake --preset fuzz -DCSM_FUZZ_SECONDS="${CSM_FUZZ_SECONDS:-20}" >/dev/null
+cmake --build --preset fuzz -j "$jobs"
+ctest --preset fuzz -j "$jobs"
+
+step "Main build: every test"
+cmake --preset default >/dev/null
+cmake --build --preset default -j "$jobs"
+ctest --preset default
