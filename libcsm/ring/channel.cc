@@ -13,7 +13,7 @@ constexpr uint64_t RecordBytes(uint64_t payload) {
   return (wire::kRecordHeaderBytes + payload + wire::kRecordAlign - 1) & ~(wire::kRecordAlign - 1);
 }
 
-uint64_t* HeaderAt(std::byte* arena, uint64_t offset) {
+uint64_t* Word(std::byte* arena, uint64_t offset) {
   return reinterpret_cast<uint64_t*>(arena + offset);
 }
 
@@ -43,7 +43,8 @@ absl::StatusOr<ChannelProducer> ChannelProducer::Attach(std::span<std::byte> spa
   p.consumer_ = ConsumerLine(span);
   p.tail_ = shared::LoadAcquire(&p.producer_->position);
   p.head_cache_ = shared::LoadAcquire(&p.consumer_->position);
-  if (p.tail_ - p.head_cache_ > p.capacity() || p.tail_ % wire::kRecordAlign != 0) {
+  if (p.tail_ - p.head_cache_ > p.capacity() || p.tail_ % wire::kRecordAlign != 0 ||
+      p.head_cache_ % wire::kRecordAlign != 0) {
     return absl::DataLossError("channel positions are inconsistent at attach");
   }
   return p;
@@ -68,24 +69,32 @@ RingResult ChannelProducer::Reserve(uint64_t record_bytes) {
   return RingResult::kWouldBlock;
 }
 
+void ChannelProducer::CommitRecord(uint64_t record_bytes, uint32_t length, wire::RecordType type) {
+  std::byte* record = arena_ + (tail_ & mask_);
+  // The next record's tag word must read "nothing yet" before this record
+  // becomes visible; its bytes are part of the room Reserve() found.
+  shared::StoreRelaxed(Word(arena_, (tail_ + record_bytes) & mask_), uint64_t{0});
+  shared::StoreRelaxed(reinterpret_cast<uint64_t*>(record + 8), wire::PackRecord(length, type));
+  shared::StoreRelease(reinterpret_cast<uint64_t*>(record), tail_ + 1);  // the commit
+  tail_ += record_bytes;
+  shared::StoreRelease(&producer_->position, tail_);  // for attaching and monitoring
+}
+
 RingResult ChannelProducer::try_loan(std::size_t bytes, ChannelLoan& loan) {
   if (bytes > max_message_bytes()) [[unlikely]] return RingResult::kTooLarge;
   const uint64_t record = RecordBytes(bytes);
   uint64_t offset = tail_ & mask_;
   if (offset + record > capacity()) {
-    // Does not fit before the end: publish a padding record to the end on
-    // its own, so the consumer can step past it even if the message itself
-    // must wait for the whole arena to drain.
+    // Does not fit before the end: commit a padding record to the end on its
+    // own, so the consumer can step past it even if the message itself must
+    // wait for the whole arena to drain.
     const uint64_t padding = capacity() - offset;
-    if (RingResult r = Reserve(padding); r != RingResult::kOk) return r;
-    shared::StoreRelaxed(HeaderAt(arena_, offset),
-                         wire::PackRecord(static_cast<uint32_t>(padding - wire::kRecordHeaderBytes),
-                                          wire::RecordType::kPadding));
-    tail_ += padding;
-    shared::StoreRelease(&producer_->position, tail_);
+    if (RingResult r = Reserve(padding + wire::kRecordTrailerBytes); r != RingResult::kOk) return r;
+    CommitRecord(padding, static_cast<uint32_t>(padding - wire::kRecordHeaderBytes),
+                 wire::RecordType::kPadding);
     offset = 0;
   }
-  if (RingResult r = Reserve(record); r != RingResult::kOk) return r;
+  if (RingResult r = Reserve(record + wire::kRecordTrailerBytes); r != RingResult::kOk) return r;
   loan.data = std::span<std::byte>(arena_ + offset + wire::kRecordHeaderBytes, bytes);
   loan.position = tail_;
   return RingResult::kOk;
@@ -101,10 +110,7 @@ absl::Status ChannelProducer::commit(const ChannelLoan& loan, std::size_t bytes)
     return absl::InvalidArgumentError(
         absl::StrFormat("cannot commit %d bytes of a %d-byte loan", bytes, loan.data.size()));
   }
-  shared::StoreRelaxed(HeaderAt(arena_, tail_ & mask_),
-                       wire::PackRecord(static_cast<uint32_t>(bytes), wire::RecordType::kMessage));
-  tail_ += RecordBytes(bytes);
-  shared::StoreRelease(&producer_->position, tail_);  // orders payload and header before it
+  CommitRecord(RecordBytes(bytes), static_cast<uint32_t>(bytes), wire::RecordType::kMessage);
   ++stats_.ops;
   return absl::OkStatus();
 }
@@ -128,29 +134,10 @@ absl::StatusOr<ChannelConsumer> ChannelConsumer::Attach(std::span<std::byte> spa
   c.producer_ = ProducerLine(span);
   c.consumer_ = ConsumerLine(span);
   c.head_ = c.read_ = shared::LoadAcquire(&c.consumer_->position);
-  c.tail_cache_ = shared::LoadAcquire(&c.producer_->position);
-  if (c.tail_cache_ - c.head_ > c.capacity() || c.head_ % wire::kRecordAlign != 0 ||
-      c.tail_cache_ % wire::kRecordAlign != 0) {
-    return absl::DataLossError("channel positions are inconsistent at attach");
+  if (c.head_ % wire::kRecordAlign != 0) {
+    return absl::DataLossError("channel consumer position is not 8-aligned at attach");
   }
   return c;
-}
-
-RingResult ChannelConsumer::RefreshTail() {
-  const uint64_t tail = shared::LoadAcquire(&producer_->position);
-  const uint64_t limit = head_ + capacity();
-  if (tail - tail_cache_ > limit - tail_cache_) [[unlikely]] {
-    fault_.Record(stats_, FaultKind::kIndexOutOfWindow, "producer position", tail, tail_cache_,
-                  limit);
-    return RingResult::kPeerFault;
-  }
-  if (tail % wire::kRecordAlign != 0) [[unlikely]] {
-    fault_.Record(stats_, FaultKind::kMisalignedIndex, "producer position", tail, tail_cache_,
-                  limit);
-    return RingResult::kPeerFault;
-  }
-  tail_cache_ = tail;
-  return RingResult::kOk;
 }
 
 void ChannelConsumer::Publish(uint64_t head) {
@@ -161,19 +148,23 @@ void ChannelConsumer::Publish(uint64_t head) {
 RingResult ChannelConsumer::try_receive(ChannelMessage& message) {
   // At most two records: a padding record, then the message at offset 0.
   for (int records = 0; records < 2; ++records) {
-    if (read_ == tail_cache_) {
-      if (RingResult r = RefreshTail(); r != RingResult::kOk) return r;
-      if (read_ == tail_cache_) {
-        ++stats_.would_block;
-        return RingResult::kWouldBlock;
-      }
-    }
     const uint64_t offset = read_ & mask_;
-    const uint64_t published = tail_cache_ - read_;  // >= 8: both are 8-aligned and differ
-    const uint64_t header = shared::LoadRelaxed(HeaderAt(arena_, offset));  // read once
+    std::byte* record = arena_ + offset;
+    const uint64_t tag = shared::LoadAcquire(reinterpret_cast<const uint64_t*>(record));
+    if (tag == 0) {
+      ++stats_.would_block;
+      return RingResult::kWouldBlock;
+    }
+    if (tag != read_ + 1) [[unlikely]] {
+      fault_.Record(stats_, FaultKind::kBadRecordTag, "record tag", tag, read_ + 1, read_ + 1);
+      return RingResult::kPeerFault;
+    }
+    const uint64_t header = shared::LoadRelaxed(reinterpret_cast<const uint64_t*>(record + 8));
     const uint32_t length = static_cast<uint32_t>(header);
     const uint32_t type = static_cast<uint32_t>(header >> 32);
-    const uint64_t room = std::min(published, capacity() - offset);
+    // The producer may only have written up to the end of the arena and up
+    // to the bytes we have not released.
+    const uint64_t room = std::min(capacity() - offset, head_ + capacity() - read_);
     if (type == static_cast<uint32_t>(wire::RecordType::kPadding)) {
       // Every message fits at offset 0, so padding there is never honest;
       // refusing it also means at most one padding per call.
@@ -182,7 +173,7 @@ RingResult ChannelConsumer::try_receive(ChannelMessage& message) {
         return RingResult::kPeerFault;
       }
       const uint64_t padding = capacity() - offset;
-      if (uint64_t{length} + wire::kRecordHeaderBytes != padding || padding > published) {
+      if (uint64_t{length} + wire::kRecordHeaderBytes != padding || padding > room) {
         fault_.Record(stats_, FaultKind::kBadRecordLength, "padding record length", length,
                       padding - wire::kRecordHeaderBytes, padding - wire::kRecordHeaderBytes);
         return RingResult::kPeerFault;
@@ -204,14 +195,14 @@ RingResult ChannelConsumer::try_receive(ChannelMessage& message) {
       fault_.Record(stats_, FaultKind::kBadRecordType, "record type", type, 1, 2);
       return RingResult::kPeerFault;
     }
-    const uint64_t record = RecordBytes(length);
-    if (record > room) {
+    const uint64_t record_bytes = RecordBytes(length);
+    if (record_bytes > room) {
       fault_.Record(stats_, FaultKind::kBadRecordLength, "message length", length, 0,
                     room - wire::kRecordHeaderBytes);
       return RingResult::kPeerFault;
     }
-    message.data = std::span<const std::byte>(arena_ + offset + wire::kRecordHeaderBytes, length);
-    read_ += record;
+    message.data = std::span<const std::byte>(record + wire::kRecordHeaderBytes, length);
+    read_ += record_bytes;
     message.end = read_;
     ++stats_.ops;
     return RingResult::kOk;

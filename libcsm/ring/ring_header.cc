@@ -61,10 +61,9 @@ absl::StatusOr<RingGeometry> PlanRing(RingKind kind, uint32_t slot_bytes, uint64
             wire::kMaxSlotBytes));
       }
       g.slot_bytes = slot_bytes;
-      g.slot_stride = kind == RingKind::kSpsc
-                          ? slot_bytes
-                          : static_cast<uint32_t>(
-                                RoundUp(wire::kMpmcTurnBytes + slot_bytes, wire::kCacheLine));
+      g.slot_stride = static_cast<uint32_t>(
+          RoundUp(wire::kSlotSequenceBytes + slot_bytes,
+                  kind == RingKind::kSpsc ? wire::kSlotSequenceBytes : wire::kCacheLine));
       g.data_bytes = capacity * g.slot_stride;
       return g;
     case RingKind::kChannel:
@@ -101,6 +100,8 @@ absl::Status FormatRing(std::span<std::byte> span, const RingGeometry& g) {
   header->capacity = g.capacity;
   header->data_offset = g.data_offset;
   header->span_bytes = SpanBytes(g);
+  // Sequence words and record tags start at zero ("nothing here yet").
+  std::memset(span.data() + g.data_offset, 0, g.data_bytes);
   if (g.kind == RingKind::kMpmc) {
     // Slot i starts free for ticket i.
     for (uint64_t i = 0; i < g.capacity; ++i) {

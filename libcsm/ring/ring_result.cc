@@ -8,10 +8,10 @@ const char* FaultKindName(FaultKind kind) {
   switch (kind) {
     case FaultKind::kNone: return "none";
     case FaultKind::kIndexOutOfWindow: return "index out of window";
-    case FaultKind::kMisalignedIndex: return "misaligned index";
+    case FaultKind::kBadRecordTag: return "bad record tag";
     case FaultKind::kBadRecordType: return "bad record type";
     case FaultKind::kBadRecordLength: return "bad record length";
-    case FaultKind::kBadTurn: return "bad slot turn";
+    case FaultKind::kBadSlotSequence: return "bad slot sequence";
   }
   return "unknown";
 }
@@ -25,11 +25,11 @@ void FaultRecord::Record(RingStats& stats, FaultKind k, const char* word, uint64
   high = hi;
   ++stats.peer_faults;
   switch (k) {
-    case FaultKind::kIndexOutOfWindow:
-    case FaultKind::kMisalignedIndex: ++stats.index_faults; break;
+    case FaultKind::kIndexOutOfWindow: ++stats.index_faults; break;
+    case FaultKind::kBadRecordTag:
     case FaultKind::kBadRecordType:
     case FaultKind::kBadRecordLength: ++stats.record_faults; break;
-    case FaultKind::kBadTurn: ++stats.turn_faults; break;
+    case FaultKind::kBadSlotSequence: ++stats.slot_faults; break;
     case FaultKind::kNone: break;
   }
 }

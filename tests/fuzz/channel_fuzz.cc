@@ -28,7 +28,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
         std::memcpy(records + off, &header, 8);
         break;
       }
-      case 2: csm::shared::StoreRelaxed(&csm::ProducerLine(span)->position, in.Take<uint64_t>()); break;
+      case 2: {  // an honest-looking tag where the consumer will look next
+        const uint64_t pos = csm::shared::LoadRelaxed(&csm::ConsumerLine(span)->position) +
+                             16 * (in.Take<uint8_t>() % 8);
+        csm::shared::StoreRelaxed(reinterpret_cast<uint64_t*>(records + (pos & (arena - 1) & ~15ull)),
+                                  pos + 1);
+        break;
+      }
       case 3: csm::shared::StoreRelaxed(&csm::ConsumerLine(span)->position, in.Take<uint64_t>()); break;
       case 4:
         if (producer->try_loan(in.Take<uint16_t>() % (arena + 16), loan) == csm::RingResult::kOk) {

@@ -23,7 +23,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   while (!in.empty()) {
     switch (in.Take<uint8_t>() % 8) {
       case 0: csm::fuzz::Scribble(span, in); break;
-      case 1: csm::shared::StoreRelaxed(&csm::ProducerLine(span)->position, in.Take<uint64_t>()); break;
+      case 1: {  // an honest-looking sequence word at the consumer's next slot
+        const uint64_t pos = consumer->position() + in.Take<uint8_t>() % 4;
+        const uint64_t stride = (8 + sizeof(Item) + 7) / 8 * 8;
+        csm::shared::StoreRelaxed(reinterpret_cast<uint64_t*>(span.data() + csm::wire::kDataOffset +
+                                                              (pos % capacity) * stride),
+                                  pos + 1);
+        break;
+      }
       case 2: csm::shared::StoreRelaxed(&csm::ConsumerLine(span)->position, in.Take<uint64_t>()); break;
       case 3: (void)producer->try_push(items[0]); break;
       case 4: (void)producer->try_push_burst(std::span(items, in.Take<uint8_t>() % 17)); break;

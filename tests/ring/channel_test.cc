@@ -74,7 +74,7 @@ TEST_F(ChannelTest, EmptyMessagesAndShortCommits) {
   ASSERT_TRUE(producer_->commit(loan, 3).ok());
   EXPECT_EQ(ReceiveText(), "");
   EXPECT_EQ(ReceiveText(), "abc");
-  EXPECT_EQ(producer_->position(), 8u + 16u);  // record sizes: 8, 8 + 3 -> 16
+  EXPECT_EQ(producer_->position(), 16u + 32u);  // records: 16-byte header, padded to 16
 }
 
 TEST_F(ChannelTest, CommitErrorsAreClear) {
@@ -90,49 +90,49 @@ TEST_F(ChannelTest, CommitErrorsAreClear) {
 
 TEST_F(ChannelTest, TooLargeAndExactlyMaximum) {
   ChannelLoan loan;
-  EXPECT_EQ(producer_->max_message_bytes(), 248u);
-  EXPECT_EQ(producer_->try_loan(249, loan), RingResult::kTooLarge);
-  ASSERT_EQ(producer_->try_loan(248, loan), RingResult::kOk);
-  std::memset(loan.data.data(), 0x5A, 248);
+  EXPECT_EQ(producer_->max_message_bytes(), 224u);
+  EXPECT_EQ(producer_->try_loan(225, loan), RingResult::kTooLarge);
+  ASSERT_EQ(producer_->try_loan(224, loan), RingResult::kOk);
+  std::memset(loan.data.data(), 0x5A, 224);
   ASSERT_TRUE(producer_->commit(loan).ok());
   EXPECT_EQ(producer_->try_loan(0, loan), RingResult::kWouldBlock);  // arena full
   ChannelMessage m;
   ASSERT_EQ(consumer_->try_receive(m), RingResult::kOk);
-  EXPECT_EQ(m.data.size(), 248u);
-  EXPECT_EQ(m.data[247], std::byte{0x5A});
+  EXPECT_EQ(m.data.size(), 224u);
+  EXPECT_EQ(m.data[223], std::byte{0x5A});
   ASSERT_TRUE(consumer_->release(m).ok());
 }
 
 TEST_F(ChannelTest, MaximumMessageAfterWrapWaitsForPaddingThenFits) {
-  SendText(std::string(100, 'a'));  // record 112 bytes, producer at offset 112
+  SendText(std::string(100, 'a'));  // record 128 bytes, producer at offset 128
   EXPECT_EQ(ReceiveText(), std::string(100, 'a'));
   ChannelLoan loan;
-  // 248 bytes cannot fit before the end: padding (144 bytes) is published,
+  // 224 bytes cannot fit before the end: padding (128 bytes) is committed,
   // then the loan waits until the consumer has stepped past it.
-  EXPECT_EQ(producer_->try_loan(248, loan), RingResult::kWouldBlock);
+  EXPECT_EQ(producer_->try_loan(224, loan), RingResult::kWouldBlock);
   EXPECT_EQ(producer_->position(), 256u);
   ChannelMessage m;
   EXPECT_EQ(consumer_->try_receive(m), RingResult::kWouldBlock);  // skips padding, frees it
   EXPECT_EQ(consumer_->position(), 256u);
-  ASSERT_EQ(producer_->try_loan(248, loan), RingResult::kOk);
-  EXPECT_EQ(loan.data.data(), arena() + 8);  // at offset 0
-  std::memset(loan.data.data(), 'z', 248);
+  ASSERT_EQ(producer_->try_loan(224, loan), RingResult::kOk);
+  EXPECT_EQ(loan.data.data(), arena() + 16);  // at offset 0
+  std::memset(loan.data.data(), 'z', 224);
   ASSERT_TRUE(producer_->commit(loan).ok());
-  EXPECT_EQ(ReceiveText(), std::string(248, 'z'));
+  EXPECT_EQ(ReceiveText(), std::string(224, 'z'));
 }
 
 TEST_F(ChannelTest, HoldSeveralMessagesAcrossPaddingAndReleaseInOrder) {
-  SendText(std::string(150, 'x'));  // record 160
+  SendText(std::string(150, 'x'));  // record 176
   EXPECT_EQ(ReceiveText(), std::string(150, 'x'));
-  SendText(std::string(50, 'y'));  // record 64: offset 160..224
+  SendText(std::string(40, 'y'));  // record 64: offset 176..240
   ChannelMessage second, third;
   ASSERT_EQ(consumer_->try_receive(second), RingResult::kOk);
-  SendText(std::string(60, 'w'));  // record 72: does not fit at 224 -> padding 32, then at 0
+  SendText(std::string(60, 'w'));  // record 80: does not fit at 240 -> padding 16, then at 0
   EXPECT_EQ(producer_->stats().would_block, 0u);
   ASSERT_EQ(consumer_->try_receive(third), RingResult::kOk);  // skips padding while holding
   EXPECT_EQ(third.data.size(), 60u);
-  EXPECT_EQ(third.data.data(), cview_.span().data() + wire::kDataOffset + 8);
-  EXPECT_EQ(consumer_->position(), 160u);  // nothing released yet
+  EXPECT_EQ(third.data.data(), cview_.span().data() + wire::kDataOffset + 16);
+  EXPECT_EQ(consumer_->position(), 176u);  // nothing released yet
   // Releasing the later message frees everything before it, padding included.
   ASSERT_TRUE(consumer_->release(third).ok());
   EXPECT_EQ(consumer_->release(second).code(), absl::StatusCode::kInvalidArgument);
@@ -140,19 +140,19 @@ TEST_F(ChannelTest, HoldSeveralMessagesAcrossPaddingAndReleaseInOrder) {
 }
 
 TEST_F(ChannelTest, PaddingHeldBehindAMessageIsFreedWithIt) {
-  SendText(std::string(200, 'x'));  // record 208: offset 0..208
+  SendText(std::string(100, 'x'));  // record 128: offset 0..128
   ChannelMessage held;
   ASSERT_EQ(consumer_->try_receive(held), RingResult::kOk);
   ASSERT_TRUE(consumer_->release(held).ok());
-  SendText(std::string(20, 'y'));  // record 32 at 208..240
+  SendText(std::string(60, 'y'));  // record 80 at 128..208
   ASSERT_EQ(consumer_->try_receive(held), RingResult::kOk);
   ChannelLoan loan;
-  EXPECT_EQ(producer_->try_loan(240, loan), RingResult::kWouldBlock);  // publishes padding
+  EXPECT_EQ(producer_->try_loan(100, loan), RingResult::kWouldBlock);  // commits padding
   ChannelMessage none;
   EXPECT_EQ(consumer_->try_receive(none), RingResult::kWouldBlock);  // skips padding, held
   ASSERT_TRUE(consumer_->release(held).ok());  // frees the padding too
   EXPECT_EQ(consumer_->position(), 256u);
-  EXPECT_EQ(producer_->try_loan(240, loan), RingResult::kOk);
+  EXPECT_EQ(producer_->try_loan(100, loan), RingResult::kOk);
 }
 
 TEST_F(ChannelTest, ReceiveCopyLeavesTooLargeMessageInPlace) {
@@ -175,10 +175,10 @@ TEST_F(ChannelTest, ReleaseOfUnknownMessageIsRejected) {
 
 class ChannelFaultTest : public ChannelTest {
  protected:
-  void Publish(uint64_t offset, uint32_t length, uint32_t type, uint64_t tail) {
-    std::memcpy(arena() + offset, &length, 4);
-    std::memcpy(arena() + offset + 4, &type, 4);
-    ProducerLine(pview_.span())->position = tail;
+  void Publish(uint64_t offset, uint32_t length, uint32_t type, uint64_t tag) {
+    std::memcpy(arena() + offset + 8, &length, 4);
+    std::memcpy(arena() + offset + 12, &type, 4);
+    std::memcpy(arena() + offset, &tag, 8);
   }
   void ExpectFault(FaultKind kind) {
     ChannelMessage m;
@@ -190,38 +190,40 @@ class ChannelFaultTest : public ChannelTest {
 };
 
 TEST_F(ChannelFaultTest, UnknownRecordType) {
-  Publish(0, 4, 7, 16);
+  Publish(0, 4, 7, 1);
   ExpectFault(FaultKind::kBadRecordType);
 }
-TEST_F(ChannelFaultTest, LengthPastPublishedBytes) {
-  Publish(0, 100, 1, 16);
+TEST_F(ChannelFaultTest, LengthPastUnreleasedBytes) {
+  Publish(0, 250, 1, 1);  // 16 + 250 bytes cannot fit in a 256-byte arena
   ExpectFault(FaultKind::kBadRecordLength);
 }
 TEST_F(ChannelFaultTest, LengthPastArenaEnd) {
-  Publish(0, 0xFFFFFFF0u, 1, 256);
+  Publish(0, 0xFFFFFFF0u, 1, 1);
   ExpectFault(FaultKind::kBadRecordLength);
 }
 TEST_F(ChannelFaultTest, PaddingNotEndingAtArenaEnd) {
-  SendText(std::string(56, 'm'));  // record 64
+  SendText(std::string(56, 'm'));  // record 80
   EXPECT_EQ(ReceiveText(), std::string(56, 'm'));
-  Publish(64, 16, 2, 256);  // padding at 64 must be 192 bytes long
+  Publish(80, 16, 2, 81);  // padding at 80 must be 176 bytes long
   ExpectFault(FaultKind::kBadRecordLength);
 }
 TEST_F(ChannelFaultTest, PaddingAtOffsetZero) {
-  Publish(0, 248, 2, 256);  // honest producers never pad at offset 0
+  Publish(0, 240, 2, 1);  // honest producers never pad at offset 0
   ExpectFault(FaultKind::kBadRecordType);
 }
-TEST_F(ChannelFaultTest, MisalignedTail) {
-  Publish(0, 1, 1, 12);
-  ExpectFault(FaultKind::kMisalignedIndex);
+TEST_F(ChannelFaultTest, TagOfAnotherPosition) {
+  Publish(0, 4, 1, 257);  // the tag of a record one lap later
+  ExpectFault(FaultKind::kBadRecordTag);
 }
-TEST_F(ChannelFaultTest, TailMoreThanCapacityAhead) {
-  Publish(0, 1, 1, 264);
-  ExpectFault(FaultKind::kIndexOutOfWindow);
+TEST_F(ChannelFaultTest, ZeroTagIsJustNotYet) {
+  Publish(0, 4, 1, 0);
+  ChannelMessage m;
+  EXPECT_EQ(consumer_->try_receive(m), RingResult::kWouldBlock);
+  EXPECT_EQ(consumer_->stats().peer_faults, 0u);
 }
 TEST_F(ChannelFaultTest, ConsumerPositionPastProducer) {
-  SendText(std::string(240, 'a'));  // record 248
-  ConsumerLine(cview_.span())->position = 264;  // past the 256 bytes the padding makes
+  SendText(std::string(200, 'a'));  // record 224
+  ConsumerLine(cview_.span())->position = 264;  // more than was ever produced
   ChannelLoan loan;
   EXPECT_EQ(producer_->try_loan(16, loan), RingResult::kPeerFault);
   EXPECT_EQ(producer_->stats().index_faults, 1u);

@@ -116,10 +116,14 @@ SharedFile MakeSpsc() {
   return std::move(*f);
 }
 
-// Scribbles one random 8-byte word anywhere in the span (header included).
-void ScribbleAnywhere(std::span<std::byte> span, std::mt19937_64& rng) {
-  const std::size_t word = rng() % (span.size() / 8);
-  shared::StoreRelaxed(reinterpret_cast<uint64_t*>(span.data()) + word, rng());
+// Scribbles one random 8-byte word anywhere in the span (header included)
+// except the consumer's line when `spare_consumer_line`: a hostile producer
+// that wants to keep feeding the consumer reads its position from there.
+void ScribbleAnywhere(std::span<std::byte> span, std::mt19937_64& rng,
+                      bool spare_consumer_line = false) {
+  std::size_t offset = (rng() % (span.size() / 8)) * 8;
+  if (spare_consumer_line && offset >= 256 && offset < 384) offset -= 128;
+  shared::StoreRelaxed(reinterpret_cast<uint64_t*>(span.data() + offset), rng());
 }
 
 TEST_F(HostilePeerTest, SpscConsumerAgainstHostileProducer) {
@@ -144,14 +148,16 @@ TEST_F(HostilePeerTest, SpscConsumerAgainstHostileProducer) {
         return 0;
       },
       [&](std::span<std::byte> span, std::mt19937_64& rng) {
-        wire::IndexLine* prod = ProducerLine(span);
+        // Mostly honest-looking slot sequences at the consumer's position,
+        // often impossible ones, sometimes a scribble anywhere.
         const uint64_t head = shared::LoadRelaxed(&ConsumerLine(span)->position);
-        if (rng() % 4 == 0) {
-          ScribbleAnywhere(span, rng);
-        } else if (rng() % 3 != 0) {
-          shared::StoreRelease(&prod->position, head + rng() % (kSlots + 1));  // honest-looking
-        } else {
-          shared::StoreRelease(&prod->position, Adversarial(rng, head, kSlots));
+        const uint64_t ahead = rng() % kSlots;
+        auto* seq = reinterpret_cast<uint64_t*>(span.data() + wire::kDataOffset +
+                                                ((head + ahead) % kSlots) * (8 + sizeof(Payload)));
+        switch (rng() % 4) {
+          case 0: ScribbleAnywhere(span, rng, true); break;
+          case 1: shared::StoreRelease(seq, Adversarial(rng, head + ahead + 1, kSlots)); break;
+          default: shared::StoreRelease(seq, head + ahead + 1);  // honest-looking
         }
       });
   EXPECT_GT(r.faults, 0u);
@@ -209,7 +215,10 @@ TEST_F(HostilePeerTest, ChannelConsumerAgainstHostileProducer) {
         attached();
         std::byte copy[kArena];
         uint64_t sum = 0, touched = 0;
-        for (uint64_t i = 0; i < attempts; ++i) {
+        // Past `attempts`, keep going (up to 10x) until the producer's lies,
+        // which start only after honest traffic, have been seen.
+        for (uint64_t i = 0; i < attempts || (c->stats().peer_faults == 0 && i < 10 * attempts);
+             ++i) {
           ChannelMessage m;
           if (i % 3 == 0) {
             std::size_t n;
@@ -234,45 +243,52 @@ TEST_F(HostilePeerTest, ChannelConsumerAgainstHostileProducer) {
         // Mostly a working producer (so the consumer reads real messages in
         // place), interleaved with every kind of lie.
         std::byte* arena = span.data() + wire::kDataOffset;
-        auto header_at = [&](uint64_t pos) {
+        auto word_at = [&](uint64_t pos) {
           return reinterpret_cast<uint64_t*>(arena + (pos & (kArena - 1) & ~7ull));
         };
+        // Writes a record at our position the way an honest producer does.
+        auto commit = [&](uint64_t record, uint32_t length, wire::RecordType type) {
+          shared::StoreRelaxed(word_at(tail + record), uint64_t{0});
+          shared::StoreRelaxed(word_at(tail + 8), wire::PackRecord(length, type));
+          shared::StoreRelease(word_at(tail), tail + 1);
+          tail += record;
+        };
         const uint64_t head = shared::LoadRelaxed(&ConsumerLine(span)->position);
-        if (tail - head > kArena) tail = head;  // resynchronise after our own lies
-        // Lies are rare, so many real messages flow before the first one
-        // desynchronises the channel (after which the consumer stalls, as
-        // it should, and counts every attempt).
-        switch (rng() % 4096 < 3 ? rng() % 3 : 3) {
-          case 0: ScribbleAnywhere(span, rng); break;
-          case 1: {  // a record header with a hostile length / type somewhere unread
-            const uint32_t lengths[] = {0, 1, 7, 8, kArena - 8, kArena - 7, kArena, 0xFFFFFFFFu,
+        if (tail - head > kArena || tail % 16 != 0) tail = head & ~15ull;  // resync after lies
+        // Lies start once the consumer has read 16 laps, so many
+        // real messages flow before the first lie desynchronises the channel
+        // (after which the consumer stalls, as it should, and counts every
+        // attempt).
+        const bool lie = head > 16 * kArena && rng() % 4096 < 3;
+        switch (lie ? rng() % 3 : 3) {
+          case 0: ScribbleAnywhere(span, rng, true); break;
+          case 1: {  // a record with a hostile length / type / tag somewhere unread
+            const uint32_t lengths[] = {0, 1, 7, 8, kArena - 16, kArena - 15, kArena, 0xFFFFFFFFu,
                                         static_cast<uint32_t>(rng())};
             const uint32_t type = rng() % 4 == 0 ? static_cast<uint32_t>(rng()) : 1 + rng() % 2;
-            shared::StoreRelaxed(header_at(head + (rng() % kArena)),
-                                 uint64_t{lengths[rng() % 9]} | uint64_t{type} << 32);
+            const uint64_t at = head + (rng() % kArena);
+            shared::StoreRelaxed(word_at(at + 8), uint64_t{lengths[rng() % 9]} | uint64_t{type} << 32);
+            shared::StoreRelease(word_at(at), static_cast<uint64_t>(rng() % 2 ? (at & ~15ull) + 1 : Adversarial(rng, at, kArena)));
             break;
           }
           case 2:
-            shared::StoreRelease(&ProducerLine(span)->position, Adversarial(rng, tail, kArena));
+            shared::StoreRelease(word_at(tail), Adversarial(rng, tail + 1, kArena));
             break;
           default: {  // an honest message, with padding when it would wrap
             const uint64_t len = rng() % 512;
-            const uint64_t record = (8 + len + 7) & ~7ull;
+            const uint64_t record = (16 + len + 15) & ~15ull;
             const uint64_t offset = tail & (kArena - 1);
             const uint64_t padding = offset + record > kArena ? kArena - offset : 0;
-            if (tail + padding + record - head > kArena) break;  // no room
+            if (tail + padding + record + 16 - head > kArena) break;  // no room
             if (padding != 0) {
-              shared::StoreRelaxed(header_at(tail), wire::PackRecord(static_cast<uint32_t>(padding - 8),
-                                                                     wire::RecordType::kPadding));
-              tail += padding;
+              commit(padding, static_cast<uint32_t>(padding - 16), wire::RecordType::kPadding);
             }
-            shared::StoreRelaxed(header_at(tail),
-                                 wire::PackRecord(static_cast<uint32_t>(len), wire::RecordType::kMessage));
-            tail += record;
-            shared::StoreRelease(&ProducerLine(span)->position, tail);
+            commit(record, static_cast<uint32_t>(len), wire::RecordType::kMessage);
           }
         }
       });
+  EXPECT_GT(r.faults, 0u);
+  EXPECT_GT(r.ops, 0u);
   EXPECT_GT(r.touched_bytes, 0u);
 }
 
@@ -301,7 +317,7 @@ TEST_F(HostilePeerTest, ChannelProducerAgainstHostileConsumer) {
       [&](std::span<std::byte> span, std::mt19937_64& rng) {
         const uint64_t tail = shared::LoadRelaxed(&ProducerLine(span)->position);
         uint64_t value =
-            rng() % 2 ? (tail - rng() % (kArena + 1)) & ~7ull : Adversarial(rng, tail, kArena);
+            rng() % 2 ? (tail - rng() % (kArena + 1)) & ~15ull : Adversarial(rng, tail, kArena);
         shared::StoreRelease(&ConsumerLine(span)->position, value);
       });
   EXPECT_GT(r.faults, 0u);

@@ -65,7 +65,7 @@ TEST_F(MpmcTest, ImpossibleTurnIsAFault) {
   EXPECT_EQ(e.try_push({0, 0, 1}), RingResult::kPeerFault);
   Item it;
   EXPECT_EQ(e.try_pop(it), RingResult::kPeerFault);
-  EXPECT_EQ(e.stats().turn_faults, 2u);
+  EXPECT_EQ(e.stats().slot_faults, 2u);
   EXPECT_EQ(e.last_fault().code(), absl::StatusCode::kDataLoss);
   *turn(0) = 0;
   EXPECT_EQ(e.try_push({0, 0, 1}), RingResult::kOk);

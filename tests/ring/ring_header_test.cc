@@ -35,8 +35,8 @@ TEST(RingHeaderTest, GeometryMatchesDocumentedLayout) {
   auto spsc = PlanRing(wire::RingKind::kSpsc, 24, 16);
   ASSERT_TRUE(spsc.ok());
   EXPECT_EQ(spsc->data_offset, 384u);
-  EXPECT_EQ(spsc->slot_stride, 24u);
-  EXPECT_EQ(SpanBytes(*spsc), 384u + 16 * 24);
+  EXPECT_EQ(spsc->slot_stride, 32u);  // 8-byte sequence word + 24-byte payload
+  EXPECT_EQ(SpanBytes(*spsc), 384u + 16 * 32);
   auto mpmc = PlanRing(wire::RingKind::kMpmc, 8, 4);
   ASSERT_TRUE(mpmc.ok());
   EXPECT_EQ(mpmc->slot_stride, 64u);  // 8-byte turn + 8-byte payload, rounded to a line
@@ -50,11 +50,11 @@ TEST(RingHeaderTest, GeometryMatchesDocumentedLayout) {
 
 TEST(RingHeaderTest, FormatRejectsSmallOrMisalignedSpan) {
   Arena a;
-  EXPECT_EQ(FormatSpscRing<uint64_t>(std::span(a.bytes, 383 + 8 * 8), 8).code(),
+  EXPECT_EQ(FormatSpscRing<uint64_t>(std::span(a.bytes, 383 + 8 * 16), 8).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(FormatSpscRing<uint64_t>(std::span(a.bytes + 8, 4096), 8).code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(FormatSpscRing<uint64_t>(std::span(a.bytes, 384 + 8 * 8), 8).ok());
+  EXPECT_TRUE(FormatSpscRing<uint64_t>(std::span(a.bytes, 384 + 8 * 16), 8).ok());
 }
 
 TEST(RingHeaderTest, AttachChecksEverything) {
@@ -72,7 +72,7 @@ TEST(RingHeaderTest, AttachChecksEverything) {
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ChannelConsumer::Attach(span).status().code(), absl::StatusCode::kFailedPrecondition);
   // Our own mapping is too small for what the header claims.
-  EXPECT_EQ(SpscConsumer<uint64_t>::Attach(span.first(384 + 63 * 8)).status().code(),
+  EXPECT_EQ(SpscConsumer<uint64_t>::Attach(span.first(384 + 63 * 16)).status().code(),
             absl::StatusCode::kFailedPrecondition);
 
   auto* h = reinterpret_cast<wire::RingHeader*>(a.bytes);
@@ -95,7 +95,7 @@ TEST(RingHeaderTest, AttachChecksEverything) {
   // Inconsistent starting positions.
   ASSERT_TRUE(FormatSpscRing<uint64_t>(span, 64).ok());
   ProducerLine(span)->position = 65;
-  EXPECT_EQ(SpscConsumer<uint64_t>::Attach(span).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(SpscProducer<uint64_t>::Attach(span).status().code(), absl::StatusCode::kDataLoss);
 }
 
 }  // namespace

@@ -39,7 +39,11 @@ class SpscTest : public ::testing::Test {
     producer_.emplace(std::move(*p));
     consumer_.emplace(std::move(*c));
   }
-  wire::IndexLine* producer_line() { return ProducerLine(cview_.span()); }
+  // The sequence word of slot `i`, through the producer's view (stride 24:
+  // 8-byte word + 16-byte Msg).
+  uint64_t* sequence(uint64_t i) {
+    return reinterpret_cast<uint64_t*>(pview_.span().data() + wire::kDataOffset + i * 24);
+  }
   wire::IndexLine* consumer_line() { return ConsumerLine(pview_.span()); }
 
   SharedView pview_, cview_;
@@ -112,26 +116,33 @@ TEST_F(SpscTest, BurstOfExactlyCapacity) {
   for (uint64_t i = 0; i < 8; ++i) EXPECT_EQ(out[i].seq, i);
 }
 
-TEST_F(SpscTest, ProducerPositionBeyondCapacityIsAFault) {
-  producer_line()->position = 9;  // claims 9 items in an 8-slot ring
+TEST_F(SpscTest, ImpossibleSlotSequenceIsAFault) {
+  uint64_t* seq0 = sequence(0);
+  *seq0 = 5;  // slot 0 can only hold 0, 1 (ready) or 1 - 8 for position 0
   Msg m;
   EXPECT_EQ(consumer_->try_pop(m), RingResult::kPeerFault);
-  EXPECT_EQ(consumer_->stats().index_faults, 1u);
+  EXPECT_EQ(consumer_->stats().slot_faults, 1u);
   EXPECT_EQ(consumer_->last_fault().code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(consumer_->last_fault().message().find("producer position"), std::string::npos);
-  // An honest value again: the consumer recovers, its own index untouched.
-  producer_line()->position = 1;
+  EXPECT_NE(consumer_->last_fault().message().find("slot sequence"), std::string::npos);
+  // Bursts go by the producer's position instead, validated likewise.
+  ProducerLine(cview_.span())->position = 9;  // 9 items in an 8-slot ring
+  EXPECT_EQ(consumer_->try_pop_burst(std::span(&m, 1)).result, RingResult::kPeerFault);
+  EXPECT_EQ(consumer_->stats().index_faults, 1u);
+  ProducerLine(cview_.span())->position = 0;
+  // An honest value again: the consumer recovers, its own position untouched.
+  *seq0 = 1;
   EXPECT_EQ(consumer_->try_pop(m), RingResult::kOk);
+  EXPECT_EQ(consumer_->position(), 1u);
 }
 
-TEST_F(SpscTest, ProducerPositionGoingBackwardsIsAFault) {
-  for (uint64_t i = 0; i < 4; ++i) ASSERT_EQ(producer_->try_push({i, Check(i)}), RingResult::kOk);
+TEST_F(SpscTest, SequenceFromAnotherLapIsAFault) {
+  for (uint64_t i = 0; i < 8; ++i) ASSERT_EQ(producer_->try_push({i, Check(i)}), RingResult::kOk);
   Msg m;
-  ASSERT_EQ(consumer_->try_pop(m), RingResult::kOk);  // caches position 4
-  for (int i = 0; i < 3; ++i) ASSERT_EQ(consumer_->try_pop(m), RingResult::kOk);
-  producer_line()->position = 2;
+  for (uint64_t i = 0; i < 8; ++i) ASSERT_EQ(consumer_->try_pop(m), RingResult::kOk);
+  EXPECT_EQ(consumer_->try_pop(m), RingResult::kWouldBlock);  // slot 0 still says 1: last lap
+  *sequence(0) = 17;  // two laps ahead
   EXPECT_EQ(consumer_->try_pop(m), RingResult::kPeerFault);
-  producer_line()->position = ~uint64_t{0};
+  *sequence(0) = 0;  // zero is only honest in the first lap
   EXPECT_EQ(consumer_->try_pop(m), RingResult::kPeerFault);
   EXPECT_EQ(consumer_->stats().peer_faults, 2u);
 }

@@ -7,21 +7,26 @@
 //
 // Protocol (docs/ring-protocol.md, kind kChannel): positions are free-running
 // byte counts; a record at position p starts at arena offset p mod capacity
-// with an 8-byte header {u32 length, u32 type} and is padded to 8 bytes.
-// A message never wraps: when it does not fit before the end of the arena the
-// producer first commits a padding record that runs exactly to the end, then
-// writes the message at offset 0. So any message up to
-// max_message_bytes() = capacity - 8 fits once the consumer has caught up.
+// with a 16-byte header {u64 tag, u32 length, u32 type} and is padded to 16
+// bytes (16-aligned). The producer writes the payload and length/type, then the tag
+// p + 1 with release ordering: that commits the record, so the consumer
+// learns of a message from the line that holds it, with no index to fetch.
+// Before committing, the producer zeroes the tag word just past the record,
+// so the consumer never mistakes stale bytes for the next record. A message
+// never wraps: when it does not fit before the end of the arena the producer
+// first commits a padding record that runs exactly to the end, then writes
+// the message at offset 0. So any message up to max_message_bytes() =
+// capacity - 32 fits once the consumer has caught up.
 //
-// Hardening (consumer): the producer's position is read once per refresh and
-// must be 8-aligned, never go backwards and never run more than `capacity`
-// ahead of our private read position. Each record header is read once; its
-// type must be message or padding, padding must end exactly at the arena end,
-// and a message must lie inside both the published bytes and the arena. The
-// view handed to the caller is therefore always inside the span. Its *bytes*
-// are still shared: a hostile producer can change them while they are read,
-// so parse structured data from a private copy. (Producer) the consumer's
-// position must stay within [last seen, our position].
+// Hardening (consumer): each tag is read once and must be 0 (nothing yet) or
+// exactly our private read position + 1; the header is read once; the type
+// must be message or padding; padding must end exactly at the arena end (and
+// never start at offset 0), and a message must lie inside both the arena and
+// the bytes we have not released (a producer may not have written beyond).
+// The view handed to the caller is therefore always inside the span. Its
+// *bytes* are still shared: a hostile producer can change them while they
+// are read, so parse structured data from a private copy. (Producer) the
+// consumer's position must stay within [last seen, our position].
 #pragma once
 
 #include <cstdint>
@@ -67,7 +72,9 @@ class ChannelProducer {
   RingResult try_send(std::span<const std::byte> message);
 
   uint64_t capacity() const { return mask_ + 1; }
-  std::size_t max_message_bytes() const { return capacity() - wire::kRecordHeaderBytes; }
+  std::size_t max_message_bytes() const {
+    return capacity() - wire::kRecordHeaderBytes - wire::kRecordTrailerBytes;
+  }
   uint64_t position() const { return tail_; }
   // Re-reads the consumer's position now (for waiters).
   RingResult Refresh() { return RefreshHead(); }
@@ -79,7 +86,9 @@ class ChannelProducer {
  private:
   ChannelProducer() = default;
   RingResult RefreshHead();
-  RingResult Reserve(uint64_t record_bytes);  // ensure free space, refreshing once
+  RingResult Reserve(uint64_t bytes);  // ensure free space, refreshing once
+  // Writes a record's header at our position and commits it (tag last).
+  void CommitRecord(uint64_t record_bytes, uint32_t length, wire::RecordType type);
   uint64_t free_bytes() const { return capacity() - (tail_ - head_cache_); }
 
   std::byte* arena_ = nullptr;
@@ -110,12 +119,10 @@ class ChannelConsumer {
   RingResult try_receive_copy(std::span<std::byte> out, std::size_t& bytes);
 
   uint64_t capacity() const { return mask_ + 1; }
-  std::size_t max_message_bytes() const { return capacity() - wire::kRecordHeaderBytes; }
+  std::size_t max_message_bytes() const {
+    return capacity() - wire::kRecordHeaderBytes - wire::kRecordTrailerBytes;
+  }
   uint64_t position() const { return head_; }
-  // Re-reads the producer's position now (for waiters).
-  RingResult Refresh() { return RefreshTail(); }
-  // True if published bytes are waiting as of the last refresh.
-  bool ready_hint() const { return read_ != tail_cache_; }
   const RingStats& stats() const { return stats_; }
   absl::Status last_fault() const { return fault_.ToStatus(); }
   wire::IndexLine* producer_line() const { return producer_; }
@@ -123,7 +130,6 @@ class ChannelConsumer {
 
  private:
   ChannelConsumer() = default;
-  RingResult RefreshTail();
   void Publish(uint64_t head);
 
   std::byte* arena_ = nullptr;
@@ -132,7 +138,6 @@ class ChannelConsumer {
   wire::IndexLine* consumer_ = nullptr;
   uint64_t head_ = 0;        // private: bytes released (published to the producer)
   uint64_t read_ = 0;        // private: bytes parsed by try_receive
-  uint64_t tail_cache_ = 0;  // last validated producer position
   // A padding record skipped while earlier messages were still held: it is
   // released together with the message that ends where it starts.
   uint64_t padding_from_ = ~uint64_t{0};

@@ -84,18 +84,26 @@ static_assert(sizeof(RingPrefix) == 384);
 // Slots or the arena start right after the prefix.
 inline constexpr uint64_t kDataOffset = sizeof(RingPrefix);
 
-// MPMC slots begin with a turn word (see docs/ring-protocol.md); each slot is
-// rounded up to whole cache lines so neighbouring slots never false-share.
-inline constexpr std::size_t kMpmcTurnBytes = 8;
+// SPSC and MPMC slots begin with an 8-byte sequence word; the payload
+// follows at offset 8 (so payload types need alignment <= 8). SPSC slots are
+// 8-byte multiples; MPMC slots are rounded up to whole cache lines so
+// neighbouring slots, claimed by different parties, never false-share.
+inline constexpr std::size_t kSlotSequenceBytes = 8;
 
-// Channel records: an 8-byte header, then the payload, padded to 8 bytes.
-inline constexpr std::size_t kRecordAlign = 8;
-inline constexpr std::size_t kRecordHeaderBytes = 8;
+// Channel records: a 16-byte header {u64 tag, u32 length, u32 type}, then the
+// payload, padded to 16 bytes (so even the last 16 bytes of the arena can
+// hold a padding header). `tag` = record position + 1 is the commit marker,
+// written last; the tag word at the producer's position is always 0.
+inline constexpr std::size_t kRecordAlign = 16;
+inline constexpr std::size_t kRecordHeaderBytes = 16;
+// Room the producer keeps free beyond a record: the next record slot, whose
+// tag word it zeroes before committing.
+inline constexpr std::size_t kRecordTrailerBytes = 16;
 enum class RecordType : uint32_t {
   kMessage = 1,  // `length` payload bytes follow the header
   kPadding = 2,  // filler to the end of the arena; the next record is at offset 0
 };
-// Little-endian u64 view of a record header: length in bits 0-31, type in 32-63.
+// Little-endian u64 view of the header's second word: length, then type.
 inline constexpr uint64_t PackRecord(uint32_t length, RecordType type) {
   return uint64_t{length} | (uint64_t{static_cast<uint32_t>(type)} << 32);
 }

@@ -72,7 +72,7 @@ class MpmcEndpoint {
       const int64_t lag = static_cast<int64_t>(turn - ticket);
       if (lag == 0) {
         if (shared::CompareExchangeWeak(enqueue_, ticket, ticket + 1)) {
-          std::memcpy(s + wire::kMpmcTurnBytes, &item, sizeof(T));
+          std::memcpy(s + wire::kSlotSequenceBytes, &item, sizeof(T));
           shared::StoreRelease(turn_of(s), ticket + 1);
           ++stats_.ops;
           return RingResult::kOk;
@@ -87,7 +87,7 @@ class MpmcEndpoint {
         return RingResult::kWouldBlock;
       }
       if (lag < 0 || (lag % cap != 0 && lag % cap != 1)) {
-        fault_.Record(stats_, FaultKind::kBadTurn, "slot turn (producer)", turn,
+        fault_.Record(stats_, FaultKind::kBadSlotSequence, "slot turn (producer)", turn,
                       ticket - capacity(), ticket);
         return RingResult::kPeerFault;
       }
@@ -106,7 +106,7 @@ class MpmcEndpoint {
       const int64_t lag = static_cast<int64_t>(turn - (ticket + 1));
       if (lag == 0) {
         if (shared::CompareExchangeWeak(dequeue_, ticket, ticket + 1)) {
-          std::memcpy(&out, s + wire::kMpmcTurnBytes, sizeof(T));
+          std::memcpy(&out, s + wire::kSlotSequenceBytes, sizeof(T));
           shared::StoreRelease(turn_of(s), ticket + capacity());
           ++stats_.ops;
           return RingResult::kOk;
@@ -121,7 +121,7 @@ class MpmcEndpoint {
         return RingResult::kWouldBlock;
       }
       if (lag < 0 || (lag % cap != 0 && lag % cap != cap - 1)) {
-        fault_.Record(stats_, FaultKind::kBadTurn, "slot turn (consumer)", turn,
+        fault_.Record(stats_, FaultKind::kBadSlotSequence, "slot turn (consumer)", turn,
                       ticket + 1 - capacity(), ticket + 1);
         return RingResult::kPeerFault;
       }

@@ -20,10 +20,10 @@ enum class RingResult : uint8_t {
 enum class FaultKind : uint8_t {
   kNone = 0,
   kIndexOutOfWindow,  // peer's index went backwards or past what is possible
-  kMisalignedIndex,   // channel position not on a record boundary
+  kBadRecordTag,      // channel record tag is neither 0 nor the expected position
   kBadRecordType,     // channel record type is neither message nor padding
   kBadRecordLength,   // channel record runs past the published data or the arena
-  kBadTurn,           // MPMC slot turn word holds a value no honest party writes
+  kBadSlotSequence,   // a slot's sequence word holds a value no honest party writes
 };
 
 const char* FaultKindName(FaultKind kind);
@@ -34,9 +34,9 @@ struct RingStats {
   uint64_t ops = 0;          // items / messages moved by this endpoint
   uint64_t would_block = 0;  // operations that found the ring full or empty
   uint64_t peer_faults = 0;
-  uint64_t index_faults = 0;   // kIndexOutOfWindow + kMisalignedIndex
-  uint64_t record_faults = 0;  // kBadRecordType + kBadRecordLength
-  uint64_t turn_faults = 0;    // kBadTurn
+  uint64_t index_faults = 0;   // kIndexOutOfWindow
+  uint64_t record_faults = 0;  // kBadRecordTag + kBadRecordType + kBadRecordLength
+  uint64_t slot_faults = 0;    // kBadSlotSequence
   uint64_t retry_exhausted = 0;  // MPMC: gave up after the retry budget
 };
 

@@ -1,18 +1,22 @@
 // Single-producer single-consumer ring of fixed-size slots in shared memory.
 //
-// Protocol (docs/ring-protocol.md, kind kSpsc): the producer owns the
-// producer line's `position` (count of slots written), the consumer owns the
-// consumer line's (count of slots read); slot i lives at data + (i mod
-// capacity) * stride. Each side keeps its own index privately and a cached
-// copy of the other's, reloading it only when the cache says full / empty
-// (the rigtorp trick: most operations touch no line the peer writes).
+// Protocol (docs/ring-protocol.md, kind kSpsc): slot i lives at
+// data + (i mod capacity) * stride and starts with a sequence word; the
+// producer writes the payload, then sets the word to i + 1 (release). The
+// consumer polls the word of the slot it expects next, so an item crosses
+// between cores in one cache line, with no separate index to fetch. The
+// consumer publishes its position (slots read) for the producer, which
+// caches it and reloads it only when the ring looks full (the rigtorp trick).
+// The producer also publishes its position (release, after the slots): a
+// consumer's bursts use it to take many ready slots at once.
 //
-// Hardening: a reloaded peer index is read once and must lie in the only
-// window an honest peer can produce: the consumer's position never goes
-// backwards or past the producer's; the producer's never goes backwards or
-// more than `capacity` ahead of the consumer's. Anything else is counted,
-// recorded and returned as kPeerFault; slot addresses come from our private
-// index masked by our private capacity, so they are always inside the span.
+// Hardening: each side keeps its own position privately. A sequence word
+// must be i + 1 (ready), i + 1 - capacity (last lap's item, not yet
+// replaced) or 0 (first lap); a reloaded consumer position must lie in
+// [last seen, our position]; a reloaded producer position must lie in
+// [last seen, our position + capacity]. Anything else is counted, recorded and returned
+// as kPeerFault. Slot addresses come from a private position masked by the
+// private capacity, so they are always inside the span.
 //
 // Endpoints are single-threaded objects: one per side, not shared by threads.
 #pragma once
@@ -36,7 +40,7 @@ struct BurstResult {
 };
 
 template <typename T>
-concept RingPayload = std::is_trivially_copyable_v<T> && alignof(T) <= wire::kCacheLine &&
+concept RingPayload = std::is_trivially_copyable_v<T> && alignof(T) <= wire::kSlotSequenceBytes &&
                       sizeof(T) <= wire::kMaxSlotBytes;
 
 namespace spsc_detail {
@@ -59,14 +63,18 @@ class Endpoint {
     if (!g.ok()) return g.status();
     data_ = span.data() + g->data_offset;
     mask_ = g->capacity - 1;
+    stride_ = g->slot_stride;
     producer_ = ProducerLine(span);
     consumer_ = ConsumerLine(span);
     return absl::OkStatus();
   }
-  std::byte* slot(uint64_t position) const { return data_ + (position & mask_) * sizeof(T); }
+  std::byte* slot(uint64_t position) const { return data_ + (position & mask_) * stride_; }
+  static uint64_t* sequence(std::byte* slot) { return reinterpret_cast<uint64_t*>(slot); }
+  static std::byte* payload(std::byte* slot) { return slot + wire::kSlotSequenceBytes; }
 
   std::byte* data_ = nullptr;
   uint64_t mask_ = 0;
+  uint64_t stride_ = 0;
   wire::IndexLine* producer_ = nullptr;
   wire::IndexLine* consumer_ = nullptr;
   RingStats stats_;
@@ -117,7 +125,7 @@ class SpscProducer : public spsc_detail::Endpoint<T> {
         return RingResult::kWouldBlock;
       }
     }
-    std::memcpy(this->slot(tail_), &item, sizeof(T));
+    Write(tail_, item);
     ++tail_;
     shared::StoreRelease(&this->producer_->position, tail_);
     ++this->stats_.ops;
@@ -137,10 +145,7 @@ class SpscProducer : public spsc_detail::Endpoint<T> {
       ++this->stats_.would_block;
       return {0, RingResult::kWouldBlock};
     }
-    // At most two contiguous runs: up to the end of the slot array, then from 0.
-    const uint64_t first = std::min<uint64_t>(n, this->capacity() - (tail_ & this->mask_));
-    std::memcpy(this->slot(tail_), items.data(), first * sizeof(T));
-    std::memcpy(this->slot(tail_ + first), items.data() + first, (n - first) * sizeof(T));
+    for (std::size_t i = 0; i < n; ++i) Write(tail_ + i, items[i]);
     tail_ += n;
     shared::StoreRelease(&this->producer_->position, tail_);
     this->stats_.ops += n;
@@ -155,6 +160,12 @@ class SpscProducer : public spsc_detail::Endpoint<T> {
 
  private:
   SpscProducer() = default;
+
+  void Write(uint64_t position, const T& item) {
+    std::byte* s = this->slot(position);
+    std::memcpy(this->payload(s), &item, sizeof(T));
+    shared::StoreRelease(this->sequence(s), position + 1);  // commits the payload
+  }
 
   RingResult RefreshHead() {
     const uint64_t head = shared::LoadAcquire(&this->consumer_->position);
@@ -178,67 +189,81 @@ class SpscConsumer : public spsc_detail::Endpoint<T> {
   using Base = spsc_detail::Endpoint<T>;
 
  public:
+  // Attaches to a formatted ring, starting at the consumer position found
+  // there (taken on trust once; it is this side's own line).
   static absl::StatusOr<SpscConsumer> Attach(std::span<std::byte> span) {
     SpscConsumer c;
     if (absl::Status s = c.Init(span); !s.ok()) return s;
-    c.head_ = shared::LoadAcquire(&c.consumer_->position);
-    c.tail_cache_ = shared::LoadAcquire(&c.producer_->position);
-    if (c.tail_cache_ - c.head_ > c.capacity()) {
-      return absl::DataLossError("SPSC ring positions are inconsistent at attach");
-    }
+    c.head_ = c.tail_cache_ = shared::LoadAcquire(&c.consumer_->position);
     return c;
   }
 
   RingResult try_pop(T& out) {
-    if (head_ == tail_cache_) [[unlikely]] {
-      if (RingResult r = RefreshTail(); r != RingResult::kOk) return r;
-      if (head_ == tail_cache_) {
-        ++this->stats_.would_block;
-        return RingResult::kWouldBlock;
-      }
+    std::byte* s = this->slot(head_);
+    if (RingResult r = Check(s, head_); r != RingResult::kOk) [[unlikely]] {
+      if (r == RingResult::kWouldBlock) ++this->stats_.would_block;
+      return r;
     }
-    std::memcpy(&out, this->slot(head_), sizeof(T));
+    std::memcpy(&out, this->payload(s), sizeof(T));
     ++head_;
+    if (tail_cache_ < head_) tail_cache_ = head_;  // keep the burst window honest
     shared::StoreRelease(&this->consumer_->position, head_);
     ++this->stats_.ops;
     return RingResult::kOk;
   }
 
-  // Pops up to out.size() items, publishing once.
+  // Pops up to out.size() items, publishing once. Bursts are for
+  // throughput: they take as many items as the producer's published
+  // position says are ready (refreshing it only when the cached value runs
+  // out), so the consumer reads only lines the producer has finished with
+  // instead of polling the one it is writing.
   BurstResult try_pop_burst(std::span<T> out) {
     if (out.empty()) return {};
-    uint64_t avail = tail_cache_ - head_;
-    if (avail < out.size()) {
+    if (tail_cache_ - head_ < out.size()) {
       if (RingResult r = RefreshTail(); r != RingResult::kOk) return {0, r};
-      avail = tail_cache_ - head_;
     }
-    const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(avail, out.size()));
+    const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(tail_cache_ - head_, out.size()));
     if (n == 0) {
       ++this->stats_.would_block;
       return {0, RingResult::kWouldBlock};
     }
-    const uint64_t first = std::min<uint64_t>(n, this->capacity() - (head_ & this->mask_));
-    std::memcpy(out.data(), this->slot(head_), first * sizeof(T));
-    std::memcpy(out.data() + first, this->slot(head_ + first), (n - first) * sizeof(T));
+    // The validated position vouches for these slots (its acquire load
+    // ordered their payloads); slot addresses stay masked, so a lying
+    // producer can only hand us its own bytes.
+    for (std::size_t i = 0; i < n; ++i) std::memcpy(&out[i], this->payload(this->slot(head_ + i)), sizeof(T));
     head_ += n;
     shared::StoreRelease(&this->consumer_->position, head_);
     this->stats_.ops += n;
     return {n, n == out.size() ? RingResult::kOk : RingResult::kWouldBlock};
   }
 
-  // Items ready as of the last refresh (a lower bound).
-  uint64_t ready_hint() const { return tail_cache_ - head_; }
+  // True if the next item is ready now (for waiters; faults count as ready
+  // so the caller's next pop reports them).
+  bool ready() {
+    return Check(this->slot(head_), head_) != RingResult::kWouldBlock;
+  }
   uint64_t position() const { return head_; }
-  // Re-reads the producer's position now (for waiters); kPeerFault if impossible.
-  RingResult Refresh() { return RefreshTail(); }
 
  private:
   SpscConsumer() = default;
 
+  // Reads the slot's sequence word once: ready, not yet, or impossible.
+  RingResult Check(std::byte* s, uint64_t position) {
+    const uint64_t seq = shared::LoadAcquire(this->sequence(s));
+    if (seq == position + 1) return RingResult::kOk;
+    // Not yet written this lap: last lap's item, or never written at all.
+    if (seq == position + 1 - this->capacity() || (seq == 0 && position < this->capacity())) {
+      return RingResult::kWouldBlock;
+    }
+    this->fault_.Record(this->stats_, FaultKind::kBadSlotSequence, "slot sequence", seq,
+                        position + 1 - this->capacity(), position + 1);
+    return RingResult::kPeerFault;
+  }
+
+  // Re-reads the producer's position: it may not go backwards, nor more
+  // than `capacity` ahead of what we have consumed.
   RingResult RefreshTail() {
     const uint64_t tail = shared::LoadAcquire(&this->producer_->position);
-    // Honest window: tail_cache_ <= tail <= head_ + capacity. Our own head is
-    // the private copy: the producer never gets to tell us where we are.
     const uint64_t limit = head_ + this->capacity();
     if (tail - tail_cache_ > limit - tail_cache_) [[unlikely]] {
       this->fault_.Record(this->stats_, FaultKind::kIndexOutOfWindow, "producer position", tail,
@@ -250,7 +275,7 @@ class SpscConsumer : public spsc_detail::Endpoint<T> {
   }
 
   uint64_t head_ = 0;        // private: slots we have consumed
-  uint64_t tail_cache_ = 0;  // last validated producer position
+  uint64_t tail_cache_ = 0;  // last validated producer position (bursts only)
 };
 
 }  // namespace csm
