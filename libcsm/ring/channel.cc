@@ -135,7 +135,7 @@ absl::StatusOr<ChannelConsumer> ChannelConsumer::Attach(std::span<std::byte> spa
   c.consumer_ = ConsumerLine(span);
   c.head_ = c.read_ = shared::LoadAcquire(&c.consumer_->position);
   if (c.head_ % wire::kRecordAlign != 0) {
-    return absl::DataLossError("channel consumer position is not 8-aligned at attach");
+    return absl::DataLossError("channel consumer position is not record-aligned at attach");
   }
   return c;
 }

@@ -30,8 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
       }
       case 2: {  // an honest-looking tag where the consumer will look next
         const uint64_t pos = csm::shared::LoadRelaxed(&csm::ConsumerLine(span)->position) +
-                             16 * (in.Take<uint8_t>() % 8);
-        csm::shared::StoreRelaxed(reinterpret_cast<uint64_t*>(records + (pos & (arena - 1) & ~15ull)),
+                             64 * (in.Take<uint8_t>() % 8);
+        csm::shared::StoreRelaxed(reinterpret_cast<uint64_t*>(records + (pos & (arena - 1) & ~63ull)),
                                   pos + 1);
         break;
       }

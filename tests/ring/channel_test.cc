@@ -74,7 +74,7 @@ TEST_F(ChannelTest, EmptyMessagesAndShortCommits) {
   ASSERT_TRUE(producer_->commit(loan, 3).ok());
   EXPECT_EQ(ReceiveText(), "");
   EXPECT_EQ(ReceiveText(), "abc");
-  EXPECT_EQ(producer_->position(), 16u + 32u);  // records: 16-byte header, padded to 16
+  EXPECT_EQ(producer_->position(), 64u + 64u);  // records: 16-byte header, whole lines
 }
 
 TEST_F(ChannelTest, CommitErrorsAreClear) {
@@ -90,16 +90,16 @@ TEST_F(ChannelTest, CommitErrorsAreClear) {
 
 TEST_F(ChannelTest, TooLargeAndExactlyMaximum) {
   ChannelLoan loan;
-  EXPECT_EQ(producer_->max_message_bytes(), 224u);
-  EXPECT_EQ(producer_->try_loan(225, loan), RingResult::kTooLarge);
-  ASSERT_EQ(producer_->try_loan(224, loan), RingResult::kOk);
-  std::memset(loan.data.data(), 0x5A, 224);
+  EXPECT_EQ(producer_->max_message_bytes(), 176u);
+  EXPECT_EQ(producer_->try_loan(177, loan), RingResult::kTooLarge);
+  ASSERT_EQ(producer_->try_loan(176, loan), RingResult::kOk);
+  std::memset(loan.data.data(), 0x5A, 176);
   ASSERT_TRUE(producer_->commit(loan).ok());
   EXPECT_EQ(producer_->try_loan(0, loan), RingResult::kWouldBlock);  // arena full
   ChannelMessage m;
   ASSERT_EQ(consumer_->try_receive(m), RingResult::kOk);
-  EXPECT_EQ(m.data.size(), 224u);
-  EXPECT_EQ(m.data[223], std::byte{0x5A});
+  EXPECT_EQ(m.data.size(), 176u);
+  EXPECT_EQ(m.data[175], std::byte{0x5A});
   ASSERT_TRUE(consumer_->release(m).ok());
 }
 
@@ -107,32 +107,33 @@ TEST_F(ChannelTest, MaximumMessageAfterWrapWaitsForPaddingThenFits) {
   SendText(std::string(100, 'a'));  // record 128 bytes, producer at offset 128
   EXPECT_EQ(ReceiveText(), std::string(100, 'a'));
   ChannelLoan loan;
-  // 224 bytes cannot fit before the end: padding (128 bytes) is committed,
+  // 176 bytes cannot fit before the end: padding (128 bytes) is committed,
   // then the loan waits until the consumer has stepped past it.
-  EXPECT_EQ(producer_->try_loan(224, loan), RingResult::kWouldBlock);
+  EXPECT_EQ(producer_->try_loan(176, loan), RingResult::kWouldBlock);
   EXPECT_EQ(producer_->position(), 256u);
   ChannelMessage m;
   EXPECT_EQ(consumer_->try_receive(m), RingResult::kWouldBlock);  // skips padding, frees it
   EXPECT_EQ(consumer_->position(), 256u);
-  ASSERT_EQ(producer_->try_loan(224, loan), RingResult::kOk);
+  ASSERT_EQ(producer_->try_loan(176, loan), RingResult::kOk);
   EXPECT_EQ(loan.data.data(), arena() + 16);  // at offset 0
-  std::memset(loan.data.data(), 'z', 224);
+  std::memset(loan.data.data(), 'z', 176);
   ASSERT_TRUE(producer_->commit(loan).ok());
-  EXPECT_EQ(ReceiveText(), std::string(224, 'z'));
+  EXPECT_EQ(ReceiveText(), std::string(176, 'z'));
 }
 
 TEST_F(ChannelTest, HoldSeveralMessagesAcrossPaddingAndReleaseInOrder) {
-  SendText(std::string(150, 'x'));  // record 176
-  EXPECT_EQ(ReceiveText(), std::string(150, 'x'));
-  SendText(std::string(40, 'y'));  // record 64: offset 176..240
+  Make(512);
+  SendText(std::string(300, 'x'));  // record 320
+  EXPECT_EQ(ReceiveText(), std::string(300, 'x'));
+  SendText(std::string(100, 'y'));  // record 128: offset 320..448
   ChannelMessage second, third;
   ASSERT_EQ(consumer_->try_receive(second), RingResult::kOk);
-  SendText(std::string(60, 'w'));  // record 80: does not fit at 240 -> padding 16, then at 0
+  SendText(std::string(100, 'w'));  // record 128: does not fit at 448 -> padding 64, then at 0
   EXPECT_EQ(producer_->stats().would_block, 0u);
   ASSERT_EQ(consumer_->try_receive(third), RingResult::kOk);  // skips padding while holding
-  EXPECT_EQ(third.data.size(), 60u);
+  EXPECT_EQ(third.data.size(), 100u);
   EXPECT_EQ(third.data.data(), cview_.span().data() + wire::kDataOffset + 16);
-  EXPECT_EQ(consumer_->position(), 176u);  // nothing released yet
+  EXPECT_EQ(consumer_->position(), 320u);  // nothing released yet
   // Releasing the later message frees everything before it, padding included.
   ASSERT_TRUE(consumer_->release(third).ok());
   EXPECT_EQ(consumer_->release(second).code(), absl::StatusCode::kInvalidArgument);
@@ -144,7 +145,7 @@ TEST_F(ChannelTest, PaddingHeldBehindAMessageIsFreedWithIt) {
   ChannelMessage held;
   ASSERT_EQ(consumer_->try_receive(held), RingResult::kOk);
   ASSERT_TRUE(consumer_->release(held).ok());
-  SendText(std::string(60, 'y'));  // record 80 at 128..208
+  SendText(std::string(40, 'y'));  // record 64 at 128..192
   ASSERT_EQ(consumer_->try_receive(held), RingResult::kOk);
   ChannelLoan loan;
   EXPECT_EQ(producer_->try_loan(100, loan), RingResult::kWouldBlock);  // commits padding
@@ -202,9 +203,9 @@ TEST_F(ChannelFaultTest, LengthPastArenaEnd) {
   ExpectFault(FaultKind::kBadRecordLength);
 }
 TEST_F(ChannelFaultTest, PaddingNotEndingAtArenaEnd) {
-  SendText(std::string(56, 'm'));  // record 80
+  SendText(std::string(56, 'm'));  // record 128
   EXPECT_EQ(ReceiveText(), std::string(56, 'm'));
-  Publish(80, 16, 2, 81);  // padding at 80 must be 176 bytes long
+  Publish(128, 16, 2, 129);  // padding at 128 must be 112 bytes long
   ExpectFault(FaultKind::kBadRecordLength);
 }
 TEST_F(ChannelFaultTest, PaddingAtOffsetZero) {
@@ -222,7 +223,7 @@ TEST_F(ChannelFaultTest, ZeroTagIsJustNotYet) {
   EXPECT_EQ(consumer_->stats().peer_faults, 0u);
 }
 TEST_F(ChannelFaultTest, ConsumerPositionPastProducer) {
-  SendText(std::string(200, 'a'));  // record 224
+  SendText(std::string(150, 'a'));  // record 192
   ConsumerLine(cview_.span())->position = 264;  // more than was ever produced
   ChannelLoan loan;
   EXPECT_EQ(producer_->try_loan(16, loan), RingResult::kPeerFault);

@@ -254,7 +254,7 @@ TEST_F(HostilePeerTest, ChannelConsumerAgainstHostileProducer) {
           tail += record;
         };
         const uint64_t head = shared::LoadRelaxed(&ConsumerLine(span)->position);
-        if (tail - head > kArena || tail % 16 != 0) tail = head & ~15ull;  // resync after lies
+        if (tail - head > kArena || tail % 64 != 0) tail = head & ~63ull;  // resync after lies
         // Lies start once the consumer has read 16 laps, so many
         // real messages flow before the first lie desynchronises the channel
         // (after which the consumer stalls, as it should, and counts every
@@ -268,7 +268,7 @@ TEST_F(HostilePeerTest, ChannelConsumerAgainstHostileProducer) {
             const uint32_t type = rng() % 4 == 0 ? static_cast<uint32_t>(rng()) : 1 + rng() % 2;
             const uint64_t at = head + (rng() % kArena);
             shared::StoreRelaxed(word_at(at + 8), uint64_t{lengths[rng() % 9]} | uint64_t{type} << 32);
-            shared::StoreRelease(word_at(at), static_cast<uint64_t>(rng() % 2 ? (at & ~15ull) + 1 : Adversarial(rng, at, kArena)));
+            shared::StoreRelease(word_at(at), static_cast<uint64_t>(rng() % 2 ? (at & ~63ull) + 1 : Adversarial(rng, at, kArena)));
             break;
           }
           case 2:
@@ -276,7 +276,7 @@ TEST_F(HostilePeerTest, ChannelConsumerAgainstHostileProducer) {
             break;
           default: {  // an honest message, with padding when it would wrap
             const uint64_t len = rng() % 512;
-            const uint64_t record = (16 + len + 15) & ~15ull;
+            const uint64_t record = (16 + len + 63) & ~63ull;
             const uint64_t offset = tail & (kArena - 1);
             const uint64_t padding = offset + record > kArena ? kArena - offset : 0;
             if (tail + padding + record + 16 - head > kArena) break;  // no room
@@ -317,7 +317,7 @@ TEST_F(HostilePeerTest, ChannelProducerAgainstHostileConsumer) {
       [&](std::span<std::byte> span, std::mt19937_64& rng) {
         const uint64_t tail = shared::LoadRelaxed(&ProducerLine(span)->position);
         uint64_t value =
-            rng() % 2 ? (tail - rng() % (kArena + 1)) & ~15ull : Adversarial(rng, tail, kArena);
+            rng() % 2 ? (tail - rng() % (kArena + 1)) & ~63ull : Adversarial(rng, tail, kArena);
         shared::StoreRelease(&ConsumerLine(span)->position, value);
       });
   EXPECT_GT(r.faults, 0u);

@@ -7,8 +7,8 @@
 //
 // Protocol (docs/ring-protocol.md, kind kChannel): positions are free-running
 // byte counts; a record at position p starts at arena offset p mod capacity
-// with a 16-byte header {u64 tag, u32 length, u32 type} and is padded to 16
-// bytes (16-aligned). The producer writes the payload and length/type, then the tag
+// with a 16-byte header {u64 tag, u32 length, u32 type} and is padded to whole
+// cache lines (64 bytes). The producer writes the payload and length/type, then the tag
 // p + 1 with release ordering: that commits the record, so the consumer
 // learns of a message from the line that holds it, with no index to fetch.
 // Before committing, the producer zeroes the tag word just past the record,
@@ -16,7 +16,7 @@
 // never wraps: when it does not fit before the end of the arena the producer
 // first commits a padding record that runs exactly to the end, then writes
 // the message at offset 0. So any message up to max_message_bytes() =
-// capacity - 32 fits once the consumer has caught up.
+// capacity - 80 fits once the consumer has caught up.
 //
 // Hardening (consumer): each tag is read once and must be 0 (nothing yet) or
 // exactly our private read position + 1; the header is read once; the type
@@ -73,7 +73,7 @@ class ChannelProducer {
 
   uint64_t capacity() const { return mask_ + 1; }
   std::size_t max_message_bytes() const {
-    return capacity() - wire::kRecordHeaderBytes - wire::kRecordTrailerBytes;
+    return wire::MaxChannelMessage(capacity());
   }
   uint64_t position() const { return tail_; }
   // Re-reads the consumer's position now (for waiters).
@@ -120,7 +120,7 @@ class ChannelConsumer {
 
   uint64_t capacity() const { return mask_ + 1; }
   std::size_t max_message_bytes() const {
-    return capacity() - wire::kRecordHeaderBytes - wire::kRecordTrailerBytes;
+    return wire::MaxChannelMessage(capacity());
   }
   uint64_t position() const { return head_; }
   const RingStats& stats() const { return stats_; }

@@ -91,14 +91,21 @@ inline constexpr uint64_t kDataOffset = sizeof(RingPrefix);
 inline constexpr std::size_t kSlotSequenceBytes = 8;
 
 // Channel records: a 16-byte header {u64 tag, u32 length, u32 type}, then the
-// payload, padded to 16 bytes (so even the last 16 bytes of the arena can
-// hold a padding header). `tag` = record position + 1 is the commit marker,
-// written last; the tag word at the producer's position is always 0.
-inline constexpr std::size_t kRecordAlign = 16;
+// payload, padded to whole cache lines. `tag` = record position + 1 is the
+// commit marker, written last; the tag word at the producer's position is
+// always 0. Whole lines per record: the consumer polls the tag of the next
+// record while the producer is still writing the current one, and the two
+// must not share a line.
+inline constexpr std::size_t kRecordAlign = kCacheLine;
 inline constexpr std::size_t kRecordHeaderBytes = 16;
-// Room the producer keeps free beyond a record: the next record slot, whose
-// tag word it zeroes before committing.
+// Room the producer keeps free beyond a record: the next record's header,
+// whose tag word it zeroes before committing.
 inline constexpr std::size_t kRecordTrailerBytes = 16;
+// The largest payload of a channel whose arena holds `capacity` bytes: its
+// record plus the trailer must fit, and records are whole lines.
+inline constexpr uint64_t MaxChannelMessage(uint64_t capacity) {
+  return capacity - kRecordAlign - kRecordHeaderBytes;
+}
 enum class RecordType : uint32_t {
   kMessage = 1,  // `length` payload bytes follow the header
   kPadding = 2,  // filler to the end of the arena; the next record is at offset 0
