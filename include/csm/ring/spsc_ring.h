@@ -101,7 +101,6 @@ absl::StatusOr<uint64_t> SpscRingBytes(uint64_t capacity) {
 
 template <RingPayload T>
 class SpscProducer : public spsc_detail::Endpoint<T> {
-  using Base = spsc_detail::Endpoint<T>;
 
  public:
   // Attaches to a formatted ring. The starting positions are the only shared
@@ -186,7 +185,6 @@ class SpscProducer : public spsc_detail::Endpoint<T> {
 
 template <RingPayload T>
 class SpscConsumer : public spsc_detail::Endpoint<T> {
-  using Base = spsc_detail::Endpoint<T>;
 
  public:
   // Attaches to a formatted ring, starting at the consumer position found
