@@ -198,9 +198,9 @@ int RunConnect(const Config& c) {
   if (!dev.ok()) return Fail(dev.status());
   uint64_t share = c.share;
   if (share == 0) {
-    absl::PrintF("realm %s: paste the share ID from 'csm-ping --serve --peer %s':\n",
-                dev->realm_id().ToString(), dev->realm_id().ToString());
-    std::fflush(stdout);
+    // A prompt, so stderr: stdout carries only results (--json stays clean).
+    absl::FPrintF(stderr, "realm %s: paste the share ID from 'csm-ping --serve --peer %s':\n",
+                  dev->realm_id().ToString(), dev->realm_id().ToString());
     std::string line;
     if (!std::getline(std::cin, line) || !ParseId(line, &share) || share == 0) {
       return Fail(absl::InvalidArgumentError(absl::StrFormat("'%s' is not a share ID", line)));
