@@ -9,6 +9,7 @@
 
 #include "absl/time/time.h"
 #include "csm/doorbell/doorbell.h"
+#include "csm/doorbell/spin_wait.h"
 #include "csm/ring/layout.h"
 #include "csm/ring/shared_access.h"
 
@@ -31,7 +32,7 @@ inline void DisarmWaiting(wire::IndexLine* own) {
 // The fence orders our position store before the flag load, pairing with
 // the waiter's fence between arming and re-checking.
 inline void WakePeerIfWaiting(const wire::IndexLine* peer, Doorbell& peer_bell) {
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  FullFence();
   if (shared::LoadRelaxed(&peer->waiting) != 0) peer_bell.Ring();
 }
 
