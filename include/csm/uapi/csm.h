@@ -21,7 +21,8 @@
  *  - Every struct has a fixed size, explicit padding and trailing reserved
  *    words. Input padding, reserved words and unknown flag bits must be zero,
  *    otherwise the call fails with -EINVAL. Output-only fields are ignored
- *    on input and fully written (zeroed where unused) on success.
+ *    on input and fully written (zeroed where unused) on success. The _IOR
+ *    commands (VERSION, REALM) take no input at all.
  *  - IDs (realm, region, share) are opaque, nonzero __u64 values, never
  *    reused while the device is up. 0 means "none". A region ID is unique
  *    system-wide (a backend with per-provider region numbers folds the

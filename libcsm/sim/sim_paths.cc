@@ -1,0 +1,64 @@
+#include "sim_paths.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace csm::sim {
+
+absl::StatusOr<SimPaths> SimPaths::Resolve(const std::string& dir) {
+  SimPaths p;
+  p.dir = dir;
+  if (p.dir.empty()) {
+    const char* env = getenv("CSM_SIM_DIR");
+    p.dir = env && *env ? env : absl::StrCat("/dev/shm/csm-sim-", getuid());
+  }
+  while (p.dir.size() > 1 && p.dir.back() == '/') p.dir.pop_back();
+  if (mkdir(p.dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot create simulator directory ", p.dir,
+                                                   " (set CSM_SIM_DIR to a writable place)"));
+  }
+  struct stat st;
+  if (stat(p.dir.c_str(), &st) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("simulator directory ", p.dir));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("simulator path ", p.dir, " exists but is not a directory"));
+  }
+  if (st.st_uid != geteuid()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "simulator directory ", p.dir, " belongs to uid ", st.st_uid, ", not to us"));
+  }
+  p.dev = st.st_dev;
+  p.ino = st.st_ino;
+  return p;
+}
+
+std::string SimPaths::RegionFile(uint64_t region) const {
+  return absl::StrFormat("%s/region-%x", dir, region);
+}
+
+std::string SimPaths::DoorbellPrefix(uint64_t region) const {
+  return absl::StrFormat("db-%x-", region);
+}
+
+std::string SimPaths::DoorbellFile(uint64_t region, uint64_t realm) const {
+  return absl::StrFormat("%s/%s%x", dir, DoorbellPrefix(region), realm);
+}
+
+socklen_t SimPaths::KickAddress(uint64_t realm, sockaddr_un* addr) const {
+  memset(addr, 0, sizeof(*addr));
+  addr->sun_family = AF_UNIX;
+  // Abstract namespace (leading NUL): vanishes with its socket, never leaks.
+  std::string name = absl::StrFormat("csm-sim-%x-%x-realm-%x", dev, ino, realm);
+  memcpy(addr->sun_path + 1, name.data(), name.size());
+  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+}
+
+}  // namespace csm::sim
