@@ -1,6 +1,8 @@
 // csm::Device: fills UAPI structs and calls the backend; maps regions.
 #include "csm/device.h"
 
+#include "region_info.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -145,23 +147,6 @@ absl::StatusOr<Region> Device::Attach(ShareId share, uint64_t expected_size) {
   return region;
 }
 
-namespace {
-
-RegionInfo FromUapi(const csm_region_info& i) {
-  RegionInfo r;
-  r.id = RegionId(i.region_id);
-  r.size = i.size;
-  r.provider = RealmId(i.provider_realm_id);
-  r.share = ShareId(i.share_id);
-  r.role = i.role == CSM_ROLE_CONSUMER ? Role::kConsumer : Role::kProvider;
-  r.permission = i.perm == CSM_PERM_RW ? Permission::kReadWrite : Permission::kReadOnly;
-  r.state = i.state;
-  r.live_shares = i.nr_shares;
-  return r;
-}
-
-}  // namespace
-
 absl::StatusOr<RegionInfo> Device::GetRegionInfo(RegionId region) const {
   csm_region_info i;
   memset(&i, 0, sizeof(i));
@@ -169,7 +154,7 @@ absl::StatusOr<RegionInfo> Device::GetRegionInfo(RegionId region) const {
   if (int rc = backend_->Call(CSM_IOC_REGION_INFO, &i); rc < 0) {
     return CallError(-rc, {.op = Op::kRegionInfo, .self = realm_, .region = region});
   }
-  return FromUapi(i);
+  return internal::RegionInfoFromUapi(i);
 }
 
 absl::StatusOr<std::vector<RegionInfo>> Device::ListRegions() const {
@@ -191,7 +176,7 @@ absl::StatusOr<std::vector<RegionInfo>> Device::ListRegions() const {
     raw.resize(l.count);
   }
   std::vector<RegionInfo> out;
-  for (const csm_region_info& i : raw) out.push_back(FromUapi(i));
+  for (const csm_region_info& i : raw) out.push_back(internal::RegionInfoFromUapi(i));
   return out;
 }
 

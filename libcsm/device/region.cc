@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "csm/device.h"
+
+#include "region_info.h"
 #include "csm/uapi/csm.h"
 #include "absl/strings/str_format.h"
 #include "errors.h"
@@ -125,16 +127,7 @@ absl::StatusOr<RegionInfo> Region::Info() const {
   if (int rc = backend_->Call(CSM_IOC_REGION_INFO, &i); rc < 0) {
     return CallError(-rc, {.op = Op::kRegionInfo, .self = self_, .region = id_});
   }
-  RegionInfo r;
-  r.id = RegionId(i.region_id);
-  r.size = i.size;
-  r.provider = RealmId(i.provider_realm_id);
-  r.share = ShareId(i.share_id);
-  r.role = i.role == CSM_ROLE_CONSUMER ? Role::kConsumer : Role::kProvider;
-  r.permission = i.perm == CSM_PERM_RW ? Permission::kReadWrite : Permission::kReadOnly;
-  r.state = i.state;
-  r.live_shares = i.nr_shares;
-  return r;
+  return internal::RegionInfoFromUapi(i);
 }
 
 absl::StatusOr<std::vector<ShareInfo>> Region::Shares() const {
