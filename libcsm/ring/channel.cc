@@ -13,6 +13,9 @@ constexpr uint64_t RecordBytes(uint64_t payload) {
   return (wire::kRecordHeaderBytes + payload + wire::kRecordAlign - 1) & ~(wire::kRecordAlign - 1);
 }
 
+// How far ahead of its position the producer keeps record tags zeroed.
+constexpr uint64_t kZeroAheadBytes = 8 * wire::kRecordAlign;
+
 uint64_t* Word(std::byte* arena, uint64_t offset) {
   return reinterpret_cast<uint64_t*>(arena + offset);
 }
@@ -43,6 +46,7 @@ absl::StatusOr<ChannelProducer> ChannelProducer::Attach(std::span<std::byte> spa
   p.consumer_ = ConsumerLine(span);
   p.tail_ = shared::LoadAcquire(&p.producer_->position);
   p.head_cache_ = shared::LoadAcquire(&p.consumer_->position);
+  p.zeroed_to_ = p.tail_ + wire::kRecordAlign;  // the tag at our position is 0
   if (p.tail_ - p.head_cache_ > p.capacity() || p.tail_ % wire::kRecordAlign != 0 ||
       p.head_cache_ % wire::kRecordAlign != 0) {
     return absl::DataLossError("channel positions are inconsistent at attach");
@@ -71,13 +75,27 @@ RingResult ChannelProducer::Reserve(uint64_t record_bytes) {
 
 void ChannelProducer::CommitRecord(uint64_t record_bytes, uint32_t length, wire::RecordType type) {
   std::byte* record = arena_ + (tail_ & mask_);
-  // The next record's tag word must read "nothing yet" before this record
-  // becomes visible; its bytes are part of the room Reserve() found.
-  shared::StoreRelaxed(Word(arena_, (tail_ + record_bytes) & mask_), uint64_t{0});
+  const uint64_t next = tail_ + record_bytes;
+  // The next record's tag must read 0 before this record becomes visible
+  // (it lies in the room Reserve() found). Usually an earlier commit zeroed
+  // it already, off the critical path; not if the application wrote there
+  // through a longer loan than it committed.
+  if (dirty_end_ > next) zeroed_to_ = std::min(zeroed_to_, next);
+  if (zeroed_to_ <= next) {
+    shared::StoreRelaxed(Word(arena_, next & mask_), uint64_t{0});
+    zeroed_to_ = next + wire::kRecordAlign;
+  }
   shared::StoreRelaxed(reinterpret_cast<uint64_t*>(record + 8), wire::PackRecord(length, type));
   shared::StoreRelease(reinterpret_cast<uint64_t*>(record), tail_ + 1);  // the commit
-  tail_ += record_bytes;
+  tail_ = next;
+  dirty_end_ = 0;
   shared::StoreRelease(&producer_->position, tail_);  // for attaching and monitoring
+  // Zero the tags of the next few lines now, in released space, so the next
+  // commit finds its successor's tag zero and does not wait for that line.
+  const uint64_t limit = std::min(next + kZeroAheadBytes, head_cache_ + capacity());
+  for (; zeroed_to_ < limit; zeroed_to_ += wire::kRecordAlign) {
+    shared::StoreRelaxed(Word(arena_, zeroed_to_ & mask_), uint64_t{0});
+  }
 }
 
 RingResult ChannelProducer::try_loan(std::size_t bytes, ChannelLoan& loan) {
@@ -97,6 +115,7 @@ RingResult ChannelProducer::try_loan(std::size_t bytes, ChannelLoan& loan) {
   if (RingResult r = Reserve(record + wire::kRecordTrailerBytes); r != RingResult::kOk) return r;
   loan.data = std::span<std::byte>(arena_ + offset + wire::kRecordHeaderBytes, bytes);
   loan.position = tail_;
+  dirty_end_ = std::max<uint64_t>(dirty_end_, tail_ + wire::kRecordHeaderBytes + bytes);
   return RingResult::kOk;
 }
 

@@ -97,6 +97,11 @@ class ChannelProducer {
   wire::IndexLine* consumer_ = nullptr;
   uint64_t tail_ = 0;        // private: bytes published
   uint64_t head_cache_ = 0;  // last validated consumer position
+  // Tags of line starts in [tail_, zeroed_to_) are known to be 0.
+  uint64_t zeroed_to_ = 0;
+  // End of the bytes the application may have written through loans since
+  // the last commit (a loan may be longer than what is committed).
+  uint64_t dirty_end_ = 0;
   RingStats stats_;
   FaultRecord fault_;
 };
