@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages csm needs, and nothing when all are present.
-#   scripts/install-deps.sh [build|test|vm]...   (default: build)
+#   scripts/install-deps.sh [build|test|vm|vm-arm64|kernel-lint|package|report]...   (default: build)
 # build: compiler, CMake, libraries.  test: + clang/libFuzzer for fuzz targets.
 # vm: + QEMU, kernel headers, busybox for the kernel-module VM tests.
+# vm-arm64: + the arm64 dpkg architecture, cross compiler, qemu-system-arm.
+# kernel-lint: + sparse and the newest Debian 6.12 amd64 headers (kmod-check).
+# package: + debhelper (with dh-dkms), DKMS, lintian, kernel headers: packaging/build-debs.sh.
+# report: + gnuplot (no X) and the openssl tool for bench/report/make-report.sh.
+# Kernel images, arm64 headers and checkpatch.pl are fetched, not installed:
+# scripts/vm/fetch-inputs.sh.
 set -euo pipefail
 
 want=(build)
 [ $# -gt 0 ] && want=("$@")
+arm64_arch=0
 
 pkgs=()
 for w in "${want[@]}"; do
@@ -15,24 +22,57 @@ for w in "${want[@]}"; do
                   liburing-dev libboost-dev libabsl-dev libbenchmark-dev
                   libgtest-dev libgmock-dev libssl-dev) ;;
     test)  pkgs+=(clang libclang-rt-14-dev) ;;
-    vm)    pkgs+=(qemu-system-x86 busybox-static cpio gzip) ;;
-    *) echo "install-deps: unknown set '$w' (expected build, test or vm)" >&2; exit 2 ;;
+    vm)    pkgs+=(qemu-system-x86 busybox-static cpio gzip linux-headers-amd64) ;;
+    vm-arm64)
+           pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm)
+           arm64_arch=1 ;;
+    kernel-lint)
+           pkgs+=(sparse linux-headers-amd64)
+           # Versioned name: keep any 6.12 amd64 headers already installed.
+           h612=$(dpkg-query -W -f='${Package} ${Status}\n' 'linux-headers-6.12*-amd64' 2>/dev/null |
+                  grep -v -e cloud -e '-rt-' | awk '/install ok installed/ {print $1}' | sort -V | tail -1)
+           newest612() {
+             apt-cache pkgnames linux-headers-6.12 | grep -E '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' |
+               sort -V | tail -1
+           }
+           if [ -z "$h612" ]; then
+             h612=$(newest612)
+             if [ -z "$h612" ]; then   # fresh machine: no package lists yet
+               $([ "$(id -u)" -ne 0 ] && echo sudo) apt-get update -qq
+               h612=$(newest612)
+             fi
+             [ -n "$h612" ] || { echo "install-deps: no linux-headers-6.12.*+deb12-amd64 in the Debian archive" >&2; exit 1; }
+           fi
+           pkgs+=("$h612") ;;
+    package) pkgs+=(debhelper dh-dkms dkms lintian fakeroot dpkg-dev linux-headers-amd64) ;;
+    report) pkgs+=(gnuplot-nox openssl) ;;
+    *) echo "install-deps: unknown set '$w' (expected build, test, vm, vm-arm64, kernel-lint, package or report)" >&2; exit 2 ;;
   esac
 done
 
+need_arch=0
+if [ $arm64_arch -eq 1 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  need_arch=1
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [ "$status" = "install ok installed" ] || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+[ ${#missing[@]} -eq 0 ] && [ $need_arch -eq 0 ] && exit 0
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
   sudo=sudo
 fi
-echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+if [ $need_arch -eq 1 ]; then
+  echo "install-deps: adding dpkg architecture arm64 (for kernel packages fetched by scripts/vm/fetch-inputs.sh)"
+  $sudo dpkg --add-architecture arm64
+fi
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Quick start, command 2: installs what is missing, builds every configuration
 # and runs every test: ASan+UBSan, TSan (threaded suites), bounded libFuzzer
-# runs, then the main build's full suite (VM tests included), whose ctest
-# summary closes the output.
+# runs, then the main build's full suite (kernel module in QEMU VMs,
+# installing and packaging included), whose ctest summary closes the output.
 #   CSM_FUZZ_SECONDS=N   seconds per fuzz target (default 20)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh build test
-[ -x scripts/vm/install-vm-deps.sh ] && scripts/vm/install-vm-deps.sh
+scripts/install-deps.sh build test package vm vm-arm64 kernel-lint report
+# Kernel images, arm64 headers and checkpatch for the VM and kernel suites,
+# fetched once into build/vm-cache (outside any test's time limit).
+scripts/vm/fetch-inputs.sh x86_64 arm64 lint
 
 jobs=$(nproc)
 step() { printf '\n==== %s ====\n' "$*"; }

@@ -165,8 +165,10 @@ void SimTable::FreeShare(ShareSlot* s, int reason) {
 void SimTable::RemoveRegionFiles(uint64_t region) {
   std::string file = paths_.RegionFile(region);
   // Truncating first makes every process's mapping of the region fault
-  // (SIGBUS) at once, whether or not that process cooperates.
-  truncate(file.c_str(), 0);
+  // (SIGBUS) at once, whether or not that process cooperates. Best effort:
+  // the unlink below removes the file either way.
+  if (truncate(file.c_str(), 0) != 0) {
+  }
   unlink(file.c_str());
   std::string prefix = paths_.DoorbellPrefix(region);
   if (DIR* d = opendir(paths_.dir.c_str())) {

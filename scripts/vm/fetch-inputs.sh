@@ -3,7 +3,8 @@
 # into a cache under build/, and prints nothing when all is present.
 #   scripts/vm/fetch-inputs.sh [x86_64] [arm64] [lint]     (default: x86_64)
 # x86_64: Debian 6.1 amd64 kernel image            -> $CACHE/amd64/
-# arm64:  6.1 arm64 kernel image + headers (kbuild linked to the host's)
+# arm64:  6.1 arm64 kernel image + headers (kbuild linked to the host's),
+#         busybox-static:arm64
 #                                                   -> $CACHE/arm64/
 # lint:   checkpatch.pl and the files it reads, from linux-source-6.1
 #                                                   -> $CACHE/checkpatch/
@@ -29,6 +30,11 @@ hdr=$(ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sort -V | tail -1)
 [ -n "$hdr" ] || { echo "fetch-inputs: no /usr/src/linux-headers-6.1.*-amd64; run scripts/install-deps.sh vm" >&2; exit 1; }
 KABI=${hdr#/usr/src/linux-headers-}; KABI=${KABI%-amd64}
 
+# Concurrent runs (several build trees) share the cache: one fetcher at a time.
+mkdir -p "$CACHE"
+exec 8>"$CACHE/.lock"
+flock 8
+
 fetch() {  # fetch DIR PKG...: apt-get download + dpkg -x into DIR, once
   local dir=$1; shift
   [ -f "$dir/.done" ] && return 0
@@ -53,6 +59,7 @@ for w in "${want[@]}"; do
             "linux-headers-$KABI-arm64:arm64" "linux-headers-$KABI-common"
       # The arm64 headers' scripts/ point into linux-kbuild-6.1, which is
       # architecture independent enough: use the host's.
+      fetch "$CACHE/arm64-busybox" "busybox-static:arm64"
       kb=$CACHE/arm64/usr/lib/linux-kbuild-6.1
       [ -e "$kb" ] || { mkdir -p "$(dirname "$kb")"; ln -s /usr/lib/linux-kbuild-6.1 "$kb"; }
       ;;
@@ -78,5 +85,6 @@ if [ $print_env -eq 1 ]; then
   echo "VMLINUZ_AMD64=$CACHE/amd64/boot/vmlinuz-$KABI-amd64"
   echo "KDIR_ARM64_61=$CACHE/arm64/usr/src/linux-headers-$KABI-arm64"
   echo "VMLINUZ_ARM64=$CACHE/arm64/boot/vmlinuz-$KABI-arm64"
+  echo "BUSYBOX_ARM64=$CACHE/arm64-busybox/bin/busybox"
   echo "CHECKPATCH=$CACHE/checkpatch/scripts/checkpatch.pl"
 fi

@@ -4,12 +4,13 @@
 #   with W=1 and sparse (C=1), plus checkpatch.pl --no-tree.
 # Any compiler/sparse warning or checkpatch complaint fails the run.
 #   scripts/vm/kmod-check.sh [--quick]    (--quick: x86_64 6.1 build only)
-# Build trees go to build/kmod/<config>/ (the source tree stays clean).
+# Build trees go to $CSM_VM_WORK/kmod/<config>/ (default build/vm-work/;
+# the source tree stays clean).
 # Prerequisites: scripts/install-deps.sh vm vm-arm64 kernel-lint.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-out=$root/build/kmod
+out=${CSM_VM_WORK:-$root/build/vm-work}/kmod
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 eval "$("$root/scripts/vm/fetch-inputs.sh" x86_64 $([ $quick -eq 0 ] && echo arm64 lint) --print-env)"

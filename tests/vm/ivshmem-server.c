@@ -13,6 +13,10 @@
  * eventfds. A disconnect is announced to the others as the id alone.
  * The server exits on SIGTERM/SIGINT or after -t seconds (a hard bound so a
  * crashed harness never leaves it behind), removing its socket.
+ *
+ * Hostile-peer testing: with -c START:END, SIGUSR1 starts and SIGUSR2 stops
+ * "chaos": every 5 ms random bytes land in [START, END) of the shared
+ * memory, as a malicious VM could write them.
  */
 #define _GNU_SOURCE
 #include <endian.h>
@@ -40,12 +44,32 @@ struct peer {
 
 static struct peer peers[kMaxPeers];
 static int nvectors = 4;
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, chaos;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		chaos = 1;
+	else if (sig == SIGUSR2)
+		chaos = 0;
+	else
+		stop = 1;
+}
+
+/* Random bytes over [start, end) of the shared memory (xorshift). */
+static void scribble(uint8_t *mem, long start, long end)
+{
+	static uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	for (int i = 0; i < 64; i++) {
+		long at;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		at = start + (long)(x % (uint64_t)(end - start));
+		mem[at] = (uint8_t)(x >> 32);
+	}
 }
 
 /* Sends one int64 message, with fd attached when fd >= 0. */
@@ -154,21 +178,29 @@ static long parse_long(const char *s, const char *what)
 int main(int argc, char **argv)
 {
 	const char *path = NULL;
-	long size = 4 << 20, lifetime = 600;
+	long size = 4 << 20, lifetime = 600, chaos_start = 0, chaos_end = 0;
+	uint8_t *mem = NULL;
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct sigaction sa = { .sa_handler = on_signal };
 	int64_t next_id = 0;
 	time_t deadline;
 	int opt, lsock, shm_fd;
 
-	while ((opt = getopt(argc, argv, "S:l:n:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "S:l:n:t:c:")) != -1) {
 		switch (opt) {
+		case 'c':
+			if (sscanf(optarg, "%li:%li", &chaos_start, &chaos_end) != 2 ||
+			    chaos_start < 0 || chaos_end <= chaos_start) {
+				fprintf(stderr, "ivshmem-server: bad chaos range '%s' (START:END)\n", optarg);
+				return 2;
+			}
+			break;
 		case 'S': path = optarg; break;
 		case 'l': size = parse_long(optarg, "size"); break;
 		case 'n': nvectors = (int)parse_long(optarg, "vector count"); break;
 		case 't': lifetime = parse_long(optarg, "lifetime"); break;
 		default:
-			fprintf(stderr, "usage: %s -S SOCKET [-l SIZE] [-n VECTORS] [-t SECONDS]\n", argv[0]);
+			fprintf(stderr, "usage: %s -S SOCKET [-l SIZE] [-n VECTORS] [-t SECONDS] [-c START:END]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -190,6 +222,17 @@ int main(int argc, char **argv)
 		perror("ivshmem-server: shared memory");
 		return 1;
 	}
+	if (chaos_end) {
+		if (chaos_end > size) {
+			fprintf(stderr, "ivshmem-server: chaos range beyond %ld bytes\n", size);
+			return 2;
+		}
+		mem = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, shm_fd, 0);
+		if (mem == MAP_FAILED) {
+			perror("ivshmem-server: mmap");
+			return 1;
+		}
+	}
 	lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	strcpy(addr.sun_path, path);
 	unlink(path);
@@ -200,6 +243,8 @@ int main(int argc, char **argv)
 	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	fprintf(stderr, "ivshmem-server: listening on %s, %ld bytes, %d vectors\n",
 		path, size, nvectors);
@@ -212,7 +257,9 @@ int main(int argc, char **argv)
 		pfd[n++] = (struct pollfd){ .fd = lsock, .events = POLLIN };
 		for (int i = 0; i < kMaxPeers; i++)
 			pfd[n++] = (struct pollfd){ .fd = peers[i].sock, .events = POLLIN };
-		if (poll(pfd, n, 1000) < 0) {
+		if (chaos && mem)
+			scribble(mem, chaos_start, chaos_end);
+		if (poll(pfd, n, (chaos && mem) ? 5 : 1000) < 0) {
 			if (errno == EINTR)
 				continue;
 			perror("ivshmem-server: poll");

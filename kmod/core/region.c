@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Driver core: this realm's regions (provided or attached), their lifetime
+ * and the rescan that turns shared-state changes into events.
+ */
+#include <linux/slab.h>
+
+#include "internal.h"
+
+static void csm_region_release(struct kref *ref)
+{
+	struct csm_region *r = container_of(ref, struct csm_region, ref);
+	struct csm_share_shadow *s, *tmp;
+
+	list_for_each_entry_safe(s, tmp, &r->shares, link) {
+		list_del(&s->link);
+		kfree(s);
+	}
+	atomic_dec(&r->dev->cnt.regions);
+	csm_dev_put(r->dev);
+	kfree(r);
+}
+
+void csm_region_get(struct csm_region *r)
+{
+	kref_get(&r->ref);
+}
+
+void csm_region_put(struct csm_region *r)
+{
+	kref_put(&r->ref, csm_region_release);
+}
+
+/* Called with dev->lock held. */
+struct csm_region *csm_region_alloc(struct csm_dev *dev, struct csm_file *owner,
+				    u32 role, const struct csm_rmm_region *desc)
+{
+	struct csm_region *r;
+
+	lockdep_assert_held(&dev->lock);
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return NULL;
+	kref_init(&r->ref);
+	kref_get(&dev->ref);
+	r->dev = dev;
+	r->owner = owner;
+	r->desc = *desc;
+	r->role = role;
+	r->state = CSM_REGION_ACTIVE;
+	r->cookie = ++dev->next_cookie << CSM_MMAP_COOKIE_SHIFT;
+	INIT_LIST_HEAD(&r->shares);
+	mutex_init(&r->map_lock);
+	mutex_init(&r->node_lock);
+	r->mappable = true;
+	spin_lock_init(&r->db_lock);
+	init_waitqueue_head(&r->db_wq);
+	list_add_tail(&r->dev_link, &dev->regions);
+	list_add_tail(&r->file_link, &owner->regions);
+	atomic_inc(&dev->cnt.regions);
+	atomic_inc(role == CSM_ROLE_PROVIDER ? &dev->cnt.provided :
+					       &dev->cnt.attached);
+	return r;
+}
+
+struct csm_region *csm_region_find(struct csm_file *f, u64 region_id)
+{
+	struct csm_region *r;
+
+	list_for_each_entry(r, &f->regions, file_link)
+		if (r->desc.region_id == region_id)
+			return r;
+	return NULL;
+}
+
+struct csm_region *csm_region_find_share(struct csm_file *f, u64 share_id)
+{
+	struct csm_region *r;
+
+	list_for_each_entry(r, &f->regions, file_link)
+		if (r->role == CSM_ROLE_CONSUMER && r->share_id == share_id)
+			return r;
+	return NULL;
+}
+
+struct csm_region *csm_region_find_any(struct csm_dev *dev, u64 region_id)
+{
+	struct csm_region *r;
+
+	list_for_each_entry(r, &dev->regions, dev_link)
+		if (r->desc.region_id == region_id)
+			return r;
+	return NULL;
+}
+
+/*
+ * The region can no longer be used by this realm: remove every mapping
+ * (later accesses fault) and wake doorbell waiters. Called with dev->lock.
+ */
+void csm_region_end(struct csm_region *r, u32 state)
+{
+	if (r->state == CSM_REGION_ACTIVE)
+		r->state = state;
+	csm_mmap_zap(r);
+	wake_up_all(&r->db_wq);
+}
+
+/*
+ * Drop the region from its owner and from the device. The caller holds
+ * dev->lock and must call csm_region_finish() after unlocking it.
+ */
+static void csm_region_unlink(struct csm_region *r)
+{
+	struct csm_dev *dev = r->dev;
+
+	lockdep_assert_held(&dev->lock);
+	list_del_init(&r->file_link);
+	list_del_init(&r->dev_link);
+	r->owner = NULL;
+	atomic_dec(r->role == CSM_ROLE_PROVIDER ? &dev->cnt.provided :
+						  &dev->cnt.attached);
+}
+
+/* Remove the path node (takes misc_mtx, so never under dev->lock). */
+static void csm_region_finish(struct csm_region *r)
+{
+	csm_node_remove(r);
+	csm_region_put(r);
+}
+
+/**
+ * csm_region_destroy() - provider: destroy a region this file provides.
+ * @f: the owner.
+ * @r: the region (found under dev->lock, which the caller holds).
+ * @force: revoke live shares first.
+ *
+ * Drops and retakes dev->lock around the RMM call, which may wait for
+ * consumers in other realms to unmap.
+ *
+ * Return: 0, or the RMM's error (-EBUSY with live shares, ...).
+ */
+int csm_region_destroy(struct csm_file *f, struct csm_region *r, bool force)
+{
+	struct csm_dev *dev = f->dev;
+	struct csm_rmm *rmm = dev->rmm;
+	int ret;
+
+	csm_region_get(r);
+	mutex_unlock(&dev->lock);
+	ret = rmm->ops->destroy(rmm, r->desc.region_id, force);
+	mutex_lock(&dev->lock);
+	/* Gone from the RMM one way or another: drop our record too. */
+	if (ret == 0 || ret == -EIDRM || ret == -ENOENT || ret == -ENOLINK) {
+		if (r->owner == f) {
+			csm_region_end(r, CSM_REGION_DESTROYED);
+			csm_region_unlink(r);
+			mutex_unlock(&dev->lock);
+			csm_region_finish(r);
+			mutex_lock(&dev->lock);
+		}
+		ret = 0;
+	}
+	csm_region_put(r);
+	return ret;
+}
+
+/**
+ * csm_region_detach() - consumer: drop an attachment.
+ * @f: the owner.
+ * @r: the attachment (caller holds dev->lock).
+ *
+ * Unmaps first, then tells the RMM, so the memory is never reachable from
+ * this realm after the provider has seen the detach.
+ *
+ * Return: 0 (detaching is idempotent from the caller's view).
+ */
+int csm_region_detach(struct csm_file *f, struct csm_region *r)
+{
+	struct csm_dev *dev = f->dev;
+
+	csm_region_end(r, CSM_REGION_REVOKED);
+	if (dev->rmm)
+		dev->rmm->ops->detach(dev->rmm, r->share_id);
+	csm_region_unlink(r);
+	mutex_unlock(&dev->lock);
+	csm_region_finish(r);
+	mutex_lock(&dev->lock);
+	return 0;
+}
+
+/* Closing the last reference to a /dev/csm open releases all it holds. */
+void csm_file_release_regions(struct csm_file *f)
+{
+	struct csm_dev *dev = f->dev;
+	struct csm_region *r;
+
+	mutex_lock(&dev->lock);
+	while ((r = list_first_entry_or_null(&f->regions, struct csm_region,
+					     file_link))) {
+		if (!dev->rmm) {
+			csm_region_end(r, CSM_REGION_GONE);
+			csm_region_unlink(r);
+			mutex_unlock(&dev->lock);
+			csm_region_finish(r);
+			mutex_lock(&dev->lock);
+		} else if (r->role == CSM_ROLE_PROVIDER) {
+			if (csm_region_destroy(f, r, true) && r->owner == f) {
+				/* The RMM refused: forget it locally anyway. */
+				pr_warn_ratelimited("csm: region %llu: destroy on close failed\n",
+						    r->desc.region_id);
+				csm_region_end(r, CSM_REGION_DESTROYED);
+				csm_region_unlink(r);
+				mutex_unlock(&dev->lock);
+				csm_region_finish(r);
+				mutex_lock(&dev->lock);
+			}
+		} else {
+			csm_region_detach(f, r);
+		}
+	}
+	mutex_unlock(&dev->lock);
+}
+
+static void csm_rescan_provider(struct csm_dev *dev, struct csm_region *r)
+{
+	struct csm_rmm *rmm = dev->rmm;
+	struct csm_share_shadow *s, *tmp;
+	struct csm_rmm_share_status st;
+	u32 type;
+
+	/* Our realm was declared gone and its regions torn down. */
+	if (r->state == CSM_REGION_ACTIVE &&
+	    rmm->ops->region_party(rmm, r->desc.region_id) == -ENOLINK)
+		csm_region_end(r, CSM_REGION_GONE);
+	list_for_each_entry_safe(s, tmp, &r->shares, link) {
+		if (rmm->ops->share_status(rmm, s->share_id, s->slot, &st))
+			continue;
+		type = 0;
+		if (st.state == CSM_RMM_SHARE_ATTACHED &&
+		    s->last_state != CSM_RMM_SHARE_ATTACHED)
+			type = CSM_EVENT_ATTACHED;
+		else if (st.state == CSM_RMM_SHARE_GRANTED &&
+			 s->last_state == CSM_RMM_SHARE_ATTACHED)
+			type = CSM_EVENT_DETACHED;
+		else if (st.state == CSM_RMM_SHARE_GONE)
+			type = CSM_EVENT_GONE;
+		if (type)
+			csm_event_post(r->owner, type, r->desc.region_id,
+				       s->share_id, s->consumer);
+		s->last_state = st.state;
+		if (st.state == CSM_RMM_SHARE_REVOKED ||
+		    st.state == CSM_RMM_SHARE_DESTROYED ||
+		    st.state == CSM_RMM_SHARE_GONE) {
+			list_del(&s->link);
+			kfree(s);
+		}
+	}
+}
+
+static void csm_rescan_consumer(struct csm_dev *dev, struct csm_region *r)
+{
+	struct csm_rmm *rmm = dev->rmm;
+	struct csm_rmm_share_status st;
+	u32 type, state;
+
+	if (r->state != CSM_REGION_ACTIVE)
+		return;
+	if (rmm->ops->share_status(rmm, r->share_id, r->desc.share_slot, &st))
+		return;
+	switch (st.state) {
+	case CSM_RMM_SHARE_REVOKING:
+	case CSM_RMM_SHARE_REVOKED:
+		type = CSM_EVENT_REVOKED;
+		state = CSM_REGION_REVOKED;
+		break;
+	case CSM_RMM_SHARE_DESTROYED:
+		type = CSM_EVENT_DESTROYED;
+		state = CSM_REGION_DESTROYED;
+		break;
+	case CSM_RMM_SHARE_GONE:
+		type = CSM_EVENT_GONE;
+		state = CSM_REGION_GONE;
+		break;
+	default:
+		return;
+	}
+	/* Unmap before acknowledging, so the provider may reuse the memory. */
+	csm_region_end(r, state);
+	rmm->ops->detach(rmm, r->share_id);
+	csm_event_post(r->owner, type, r->desc.region_id, r->share_id,
+		       r->desc.provider_realm_id);
+}
+
+void csm_rescan_work(struct work_struct *work)
+{
+	struct csm_dev *dev = container_of(work, struct csm_dev, rescan_work);
+	struct csm_region *r;
+
+	mutex_lock(&dev->lock);
+	if (dev->rmm) {
+		list_for_each_entry(r, &dev->regions, dev_link) {
+			if (r->role == CSM_ROLE_PROVIDER)
+				csm_rescan_provider(dev, r);
+			else
+				csm_rescan_consumer(dev, r);
+		}
+	}
+	mutex_unlock(&dev->lock);
+}

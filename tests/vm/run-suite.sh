@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# Runs one VM suite end to end: builds csm.ko and the static guest programs
+# for the architecture, packs an initramfs, starts our ivshmem server, boots
+# one or two QEMU VMs with hard timeouts and turns the guests' RESULT lines
+# into a pass/fail. Any WARNING:, BUG:, Oops or panic in a guest fails it.
+#
+#   tests/vm/run-suite.sh SUITE ARCH SERVER_BINARY [CSM_PING_BINARY]
+#     SUITE: single (one VM) | pair (provider VM A + consumer VM B)
+#     ARCH:  x86_64 | arm64
+#     CSM_PING_BINARY: x86_64 pair only: the host's csm-ping, copied into the
+#       guests with its shared libraries and run across the VMs.
+# Environment: CSM_VM_ACCEL=kvm|tcg (default: kvm when /dev/kvm opens),
+#   CSM_VM_TIMEOUT (seconds per VM, default 150),
+#   CSM_VM_WORK (work root, default build/vm-work; ctest sets one per build
+#   tree) holding <suite>-<arch>/ with the logs of the last run.
+set -euo pipefail
+
+suite=${1:?suite}; arch=${2:?arch}; server=${3:?ivshmem server binary}; csm_ping=${4:-}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+workroot=${CSM_VM_WORK:-$root/build/vm-work}
+work=$workroot/$suite-$arch
+timeout_s=${CSM_VM_TIMEOUT:-150}
+mkdir -p "$work"
+rm -f "$work"/*.log
+
+die() { echo "vm-$suite-$arch: FAIL: $*"; exit 1; }
+
+# --- inputs -----------------------------------------------------------------
+case "$arch" in
+  x86_64) qemu=qemu-system-x86_64; cc=gcc; inputs=x86_64 ;;
+  arm64)  qemu=qemu-system-aarch64; cc=aarch64-linux-gnu-gcc; inputs=arm64 ;;
+  *) die "unknown arch '$arch'" ;;
+esac
+for tool in "$qemu" "$cc" busybox cpio gzip make; do
+  command -v "$tool" >/dev/null ||
+    die "$tool missing: run scripts/install-deps.sh vm$([ "$arch" = arm64 ] && echo ' vm-arm64')"
+done
+eval "$("$root/scripts/vm/fetch-inputs.sh" "$inputs" --print-env)" ||
+  die "cannot fetch the kernel image (see above)"
+
+# --- module and guest programs ----------------------------------------------
+kbuild=$work/kmod
+rm -rf "$kbuild"; mkdir -p "$kbuild"
+cp -r "$root/kmod" "$kbuild/kmod"; ln -s "$root/include" "$kbuild/include"
+if [ "$arch" = x86_64 ]; then
+  make -s -C "$KDIR_AMD64_61" M="$kbuild/kmod" modules >"$work/kmod.log" 2>&1 ||
+    { cat "$work/kmod.log"; die "module build"; }
+  busybox_bin=/bin/busybox
+else
+  make -s -C "$KDIR_ARM64_61" M="$kbuild/kmod" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+    modules >"$work/kmod.log" 2>&1 || { cat "$work/kmod.log"; die "module build"; }
+  busybox_bin=$BUSYBOX_ARM64
+fi
+cflags=(-static -O2 -g0 -std=gnu11 -Wall -Wextra -Werror -I"$root/include")
+for prog in single pair; do
+  "$cc" "${cflags[@]}" -o "$work/csm-vm-$prog" "$here/guest/$prog.c" "$here/guest/vmtest.c" ||
+    die "guest program $prog"
+done
+
+# --- initramfs --------------------------------------------------------------
+rootfs=$work/rootfs
+rm -rf "$rootfs"; mkdir -p "$rootfs"/{bin,proc,sys,dev,tmp}
+cp "$busybox_bin" "$rootfs/bin/busybox"
+cp "$here/guest/init.sh" "$rootfs/init"; chmod +x "$rootfs/init"
+cp "$here/guest/test.sh" "$rootfs/test.sh"
+cp "$kbuild/kmod/csm.ko" "$rootfs/csm.ko"
+cp "$work"/csm-vm-single "$work"/csm-vm-pair "$rootfs/bin/"
+if [ -n "$csm_ping" ] && [ "$arch" = x86_64 ] && [ "$suite" = pair ]; then
+  [ -x "$csm_ping" ] || die "csm-ping binary '$csm_ping' not found"
+  # A dynamic host binary: bring its loader and libraries along.
+  cp "$csm_ping" "$rootfs/bin/csm-ping"
+  for lib in $(ldd "$csm_ping" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
+    mkdir -p "$rootfs$(dirname "$lib")"
+    cp -L "$lib" "$rootfs$lib"
+  done
+fi
+(cd "$rootfs" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
+
+# --- QEMU -------------------------------------------------------------------
+accel=${CSM_VM_ACCEL:-}
+if [ "$arch" = x86_64 ]; then
+  kernel=$VMLINUZ_AMD64; machine=(-M q35 -m 384); console=ttyS0
+  link_dev=(-serial chardev:link); link_tty=/dev/ttyS1
+else
+  kernel=$VMLINUZ_ARM64; machine=(-M virt -cpu cortex-a57 -m 384); console=ttyAMA0
+  link_dev=(-device pci-serial,chardev=link); link_tty=/dev/ttyS0
+fi
+if [ -z "$accel" ]; then
+  accel=tcg
+  if [ "$arch" = x86_64 ] && [ "$(uname -m)" = x86_64 ] && { exec 9<>/dev/kvm; } 2>/dev/null; then
+    exec 9>&-
+    # /dev/kvm may open and still not run a guest (broken nested KVM): boot
+    # once under it and remember the verdict for this build tree.
+    verdict=$workroot/kvm-verdict
+    if [ ! -f "$verdict" ]; then
+      timeout 20 "$qemu" "${machine[@]}" -accel kvm -kernel "$kernel" -initrd "$work/initrd.gz" \
+        -append "console=$console vmtest=none" -nographic -no-reboot -nic none \
+        >"$work/kvm-probe.log" 2>&1 || true
+      if grep -q 'VMTEST BOOTED' "$work/kvm-probe.log"; then echo kvm >"$verdict"; else echo tcg >"$verdict"; fi
+    fi
+    accel=$(cat "$verdict")
+    [ "$accel" = tcg ] && echo "vm-$suite-$arch: /dev/kvm opens but a guest did not boot under it; using TCG (delete $verdict to re-probe)"
+  fi
+fi
+# Cross-VM atomics need real host atomics: KVM, or multi-threaded TCG with
+# a machine that may have two CPUs (see shared/reference/testbed.md).
+if [ "$accel" = kvm ]; then
+  # (-cpu host trips over MSR 0x10a under nested KVM with QEMU 7.2.)
+  cpu=(-accel kvm -smp 1,maxcpus=2)
+else
+  cpu=(-accel tcg,thread=multi -smp 1,maxcpus=2)
+fi
+
+# UNIX socket paths must stay short (108 bytes): keep them in /tmp.
+sockdir=$(mktemp -d /tmp/csm-vm.XXXXXX)
+sock=$sockdir/ivshmem.sock
+link=$sockdir/link.sock
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$sockdir"
+}
+trap cleanup EXIT
+
+# -c: the byte range of the emulated RMM's tables (after magic, version,
+# init word and lock; kmod/rmm/emulated/layout.h) that a hostile peer may
+# scribble over on request (the single suite's hostile_peer test).
+"$server" -S "$sock" -l 16M -n 2 -t $((timeout_s + 30)) -c 24:10272 2>"$work/server.log" &
+server_pid=$!
+pids+=($server_pid)
+for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+[ -S "$sock" ] || die "ivshmem server did not start: $(cat "$work/server.log")"
+
+# boot NAME SUITE [extra qemu args...]: one VM, bounded by timeout.
+boot() {
+  local name=$1 vsuite=$2 rc=0; shift 2
+  timeout --kill-after=5 "$timeout_s" "$qemu" "${machine[@]}" "${cpu[@]}" \
+    -kernel "$kernel" -initrd "$work/initrd.gz" \
+    -append "console=$console loglevel=4 panic=-1 oops=panic vmtest=$vsuite vmlink=$link_tty" \
+    -display none -monitor none -serial stdio -no-reboot -nic none \
+    -chardev socket,path="$sock",id=ivs -device ivshmem-doorbell,vectors=2,chardev=ivs \
+    "$@" >"$work/$name.log" 2>&1 || rc=$?
+  echo $rc >"$work/$name.rc"
+}
+
+start=$(date +%s%N)
+if [ "$suite" = single ]; then
+  vms=(vm)
+  boot vm single &
+  vm_pid=$!
+  # The guest asks for a hostile peer on its console; play it.
+  chaos=off
+  while kill -0 "$vm_pid" 2>/dev/null; do
+    if [ $chaos = off ] && grep -q '^VMTEST CHAOS ON' "$work/vm.log" 2>/dev/null; then
+      kill -USR1 "$server_pid"; chaos=on
+    elif [ $chaos = on ] && grep -q '^VMTEST CHAOS OFF' "$work/vm.log"; then
+      kill -USR2 "$server_pid"; chaos=done
+    fi
+    sleep 0.1
+  done
+  wait "$vm_pid" || true
+elif [ "$suite" = pair ]; then
+  vms=(a b)
+  rm -f "$link"
+  # VM A owns the serial link between the guests (an out-of-band channel
+  # for handing over realm and share IDs, as the realms' owners would).
+  boot a provider -chardev socket,id=link,path="$link",server=on,wait=off "${link_dev[@]}" &
+  pids+=($!)
+  for _ in $(seq 200); do grep -q 'peer 0 joined' "$work/server.log" && [ -S "$link" ] && break; sleep 0.05; done
+  boot b consumer -chardev socket,id=link,path="$link",reconnect=1 "${link_dev[@]}" &
+  pids+=($!)
+  wait "${pids[1]}" "${pids[2]}" || true
+else
+  die "unknown suite '$suite'"
+fi
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+elapsed="$((elapsed_ms / 1000)).$(printf %03d $((elapsed_ms % 1000)))"
+
+# --- results ----------------------------------------------------------------
+# Every expected result must be there: a test that silently stopped early
+# must not look like a pass.
+declare -A expect
+expect[vm]="load version invalid_args valid_calls mmap_rules cleanup_on_close random_ioctls
+  counters_zero unbind_with_users hostile_peer unload_refused unload_reload"
+expect[a]="load a_link a_share a_attach_events a_stream a_ping a_revoke a_sees_detach
+  a_provider_exit a_destroy a_counters_zero a_realm_gone pair_unload"
+expect[b]="load b_link b_attach_rw b_read_only b_consumer_rules b_stream b_revoke_zaps
+  b_provider_exit b_counters_zero b_attach_before_dying"
+if [ -n "$csm_ping" ] && [ "$arch" = x86_64 ]; then
+  expect[a]+=" a_csm_ping_spin a_csm_ping_doorbell"
+  expect[b]+=" b_csm_ping_spin b_csm_ping_doorbell"
+fi
+status=0; pass=0; fail=0
+for v in "${vms[@]}"; do
+  log=$work/$v.log
+  rc=$(cat "$work/$v.rc" 2>/dev/null || echo missing)
+  p=$(grep -c '^RESULT [a-z0-9_]* PASS' "$log" || true)
+  f=$(grep -c '^RESULT [a-z0-9_]* FAIL' "$log" || true)
+  pass=$((pass + p)); fail=$((fail + f))
+  grep -E '^(RESULT|CHECK FAILED|fuzz:|PERF|PING|NOTE)' "$log" | sed "s/^/  [$v] /" || true
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    echo "  [$v] FAIL: timed out after ${timeout_s}s"; status=1
+  fi
+  if ! grep -q '^VMTEST DONE' "$log"; then
+    echo "  [$v] FAIL: guest did not finish (log: $log)"; tail -30 "$log"; status=1
+  fi
+  if grep -E 'WARNING:|BUG:|Oops|Kernel panic|Call Trace:|general protection' "$log" >/dev/null; then
+    echo "  [$v] FAIL: kernel log has a warning/oops:"
+    grep -E -A12 'WARNING:|BUG:|Oops|Kernel panic|Call Trace:|general protection' "$log" | head -40
+    status=1
+  fi
+  for name in ${expect[$v]}; do
+    grep -q "^RESULT $name PASS" "$log" ||
+      { echo "  [$v] FAIL: result '$name' missing or failed"; status=1; }
+  done
+done
+[ "$fail" -eq 0 ] || status=1
+echo "vm-$suite-$arch: $pass passed, $fail failed, accel=$accel, ${elapsed}s wall$([ $status -eq 0 ] && echo ' : PASS' || echo ' : FAIL')"
+exit $status
