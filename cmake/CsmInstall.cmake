@@ -19,17 +19,6 @@ else()
   set(CSM_STATIC_LIB OFF)
 endif()
 
-# A static libcsm.a lists its private dependencies as $<LINK_ONLY:...> in
-# the exported target; the build-only warnings target must not be one of
-# them. (Linking csm_warnings as $<BUILD_INTERFACE:csm_warnings> in
-# libcsm/CMakeLists.txt makes this a no-op.)
-get_target_property(_csm_iface csm INTERFACE_LINK_LIBRARIES)
-if(_csm_iface)
-  list(TRANSFORM _csm_iface REPLACE "^\\$<LINK_ONLY:csm_warnings>$"
-       "$<LINK_ONLY:$<BUILD_INTERFACE:csm_warnings>>")
-  set_target_properties(csm PROPERTIES INTERFACE_LINK_LIBRARIES "${_csm_iface}")
-endif()
-
 install(TARGETS csm EXPORT csmTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_COMPONENT dev
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
