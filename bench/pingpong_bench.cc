@@ -155,14 +155,18 @@ using BoostQueue = boost::lockfree::spsc_queue<Ping, boost::lockfree::capacity<6
 
 void BM_PingPong_Boost(benchmark::State& state) {
   SharedPair mem = SharedPair::Make(2 * 4096);
+  // Each side uses its own mapping, as csm's rings do (see the throughput
+  // benchmark: Boost's fixed-capacity queue holds no pointers).
   auto* ping = new (mem.a.span().data()) BoostQueue();
   auto* pong = new (mem.a.span().data() + 4096) BoostQueue();
+  auto* ping_in = reinterpret_cast<BoostQueue*>(mem.b.span().data());
+  auto* pong_out = reinterpret_cast<BoostQueue*>(mem.b.span().data() + 4096);
   std::thread echo([&] {
     PinToCpu(1);
     for (Ping p;;) {
-      if (!ping->pop(p)) continue;
+      if (!ping_in->pop(p)) continue;
       if (p.seq == kStop) return;
-      while (!pong->push(p)) {
+      while (!pong_out->push(p)) {
       }
     }
   });

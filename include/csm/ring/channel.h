@@ -54,7 +54,9 @@ struct ChannelMessage {
   uint64_t end = 0;  // consumer position just past the record
 };
 
-class ChannelProducer {
+// Endpoints are cache-line aligned: their private positions and counters
+// change on every operation and must not share a line with the other side's.
+class alignas(wire::kCacheLine) ChannelProducer {
  public:
   static absl::StatusOr<ChannelProducer> Attach(std::span<std::byte> span);
 
@@ -106,7 +108,7 @@ class ChannelProducer {
   FaultRecord fault_;
 };
 
-class ChannelConsumer {
+class alignas(wire::kCacheLine) ChannelConsumer {
  public:
   static absl::StatusOr<ChannelConsumer> Attach(std::span<std::byte> span);
 

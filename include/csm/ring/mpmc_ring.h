@@ -44,8 +44,9 @@ absl::StatusOr<uint64_t> MpmcRingBytes(uint64_t capacity) {
   return SpanBytes(*g);
 }
 
+// Cache-line aligned, so endpoints of several threads never share a line.
 template <RingPayload T>
-class MpmcEndpoint {
+class alignas(wire::kCacheLine) MpmcEndpoint {
  public:
   // How many times one operation re-reads a counter that others keep moving
   // before reporting kWouldBlock: generous for honest contention, finite
