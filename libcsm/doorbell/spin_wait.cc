@@ -11,7 +11,13 @@ absl::Status SpinThenWait(Doorbell& bell, absl::FunctionRef<bool()> ready,
   SpinWaitStats local;
   SpinWaitStats& s = stats ? *stats : local;
   const bool bounded = opts.timeout != absl::InfiniteDuration();
-  const absl::Time deadline = bounded ? absl::Now() + opts.timeout : absl::InfiniteFuture();
+  // The clock is read only once the condition has failed a while: a prompt
+  // peer then costs no clock read at all (one is a large part of a
+  // sub-microsecond round trip). The deadline counts from that first read.
+  absl::Time deadline = absl::InfiniteFuture();
+  auto start_clock = [&] {
+    if (bounded && deadline == absl::InfiniteFuture()) deadline = absl::Now() + opts.timeout;
+  };
 
   for (uint32_t i = 0; i < opts.spin_budget; ++i) {
     ++s.spins;
@@ -19,10 +25,14 @@ absl::Status SpinThenWait(Doorbell& bell, absl::FunctionRef<bool()> ready,
     CpuRelax();
     // Pure spin mode still honours the deadline; checking the clock every
     // 1024 spins keeps its cost out of the fast path.
-    if (bounded && (i & 1023) == 1023 && absl::Now() >= deadline) {
-      return absl::DeadlineExceededError("condition not met before the deadline (spinning)");
+    if (bounded && (i & 1023) == 1023) {
+      start_clock();
+      if (absl::Now() >= deadline) {
+        return absl::DeadlineExceededError("condition not met before the deadline (spinning)");
+      }
     }
   }
+  start_clock();
   for (;;) {
     arm();
     // Pairs with the ringer's fence between publishing and reading our flag:
