@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include "cli_values.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -52,22 +54,8 @@ namespace {
 
 constexpr uint64_t kMaxSize = 16ull << 20;
 
-absl::StatusOr<uint64_t> ParseBytes(absl::string_view text, uint64_t limit) {
-  uint64_t scale = 1;
-  absl::string_view digits = text;
-  if (absl::EndsWithIgnoreCase(digits, "k")) scale = 1024;
-  if (absl::EndsWithIgnoreCase(digits, "m")) scale = 1024 * 1024;
-  if (absl::EndsWithIgnoreCase(digits, "g")) scale = 1024 * 1024 * 1024;
-  if (scale != 1) digits.remove_suffix(1);
-  uint64_t v;
-  if (!absl::SimpleAtoi(digits, &v) || v > limit / scale) {
-    return absl::InvalidArgumentError(absl::StrFormat("'%s' is not a size up to %d", text, limit));
-  }
-  return v * scale;
-}
-
 absl::Status Bad(absl::string_view flag, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrFormat("--%s: %s", flag, why));
+  return tools::FlagError(flag, why);
 }
 
 bool OnlyOurFlags(absl::string_view file) { return absl::StrContains(file, "compare"); }
@@ -119,7 +107,7 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
     for (uint64_t s = 64; s <= (1u << 20); s *= 2) c.sizes.push_back(s);
   } else {
     for (absl::string_view part : absl::StrSplit(sizes, ',', absl::SkipWhitespace())) {
-      absl::StatusOr<uint64_t> s = ParseBytes(part, kMaxSize);
+      absl::StatusOr<uint64_t> s = tools::ParseByteSize(part, kMaxSize);
       if (!s.ok()) return Bad("sizes", s.status().message());
       if (*s < 8 || *s % 8 != 0) {
         return Bad("sizes", absl::StrFormat("message size %d is not a multiple of 8 (at least 8)", *s));
@@ -134,7 +122,7 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   if (c.count == 0) return Bad("count", "must be at least 1");
   if (c.count > (uint64_t{1} << 26)) return Bad("count", "must be at most 67108864");
   c.warmup = absl::GetFlag(FLAGS_warmup);
-  absl::StatusOr<uint64_t> max_bytes = ParseBytes(absl::GetFlag(FLAGS_max_bytes), uint64_t{1} << 50);
+  absl::StatusOr<uint64_t> max_bytes = tools::ParseByteSize(absl::GetFlag(FLAGS_max_bytes), uint64_t{1} << 50);
   if (!max_bytes.ok()) return Bad("max_bytes", max_bytes.status().message());
   c.max_bytes = *max_bytes;
 
@@ -166,24 +154,12 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
     if (c.variants.empty()) return Bad("variants", "no variants given");
   }
 
-  const std::string cpus = absl::GetFlag(FLAGS_cpus);
-  if (cpus != "none") {
-    std::vector<std::string> parts = absl::StrSplit(cpus, ',');
-    int a, b;
-    const long online = sysconf(_SC_NPROCESSORS_ONLN);
-    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &a) || !absl::SimpleAtoi(parts[1], &b) ||
-        a < 0 || b < 0) {
-      return Bad("cpus", absl::StrFormat("'%s' is not two CPU numbers like 0,1 (or 'none')", cpus));
-    }
-    if (a >= online || b >= online) {
-      if (cpus != "0,1") {
-        return Bad("cpus", absl::StrFormat("'%s' names a CPU beyond the %d online", cpus, online));
-      }
-      a %= static_cast<int>(online);  // a one-CPU machine: fold the default
-      b %= static_cast<int>(online);
-    }
-    c.driver_cpu = a;
-    c.responder_cpu = b;
+  absl::StatusOr<std::optional<std::pair<int, int>>> cpus =
+      tools::ParseCpuPair(absl::GetFlag(FLAGS_cpus));
+  if (!cpus.ok()) return Bad("cpus", cpus.status().message());
+  if (*cpus) {
+    c.driver_cpu = (*cpus)->first;
+    c.responder_cpu = (*cpus)->second;
   }
   c.json = absl::GetFlag(FLAGS_json);
   c.csv = absl::GetFlag(FLAGS_csv);
@@ -196,11 +172,9 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   c.timeout_s = absl::GetFlag(FLAGS_timeout);
   if (c.timeout_s == 0) return Bad("timeout", "must be at least 1 second");
 
-  const std::string backend = absl::GetFlag(FLAGS_backend);
-  if (backend == "auto") c.backend = BackendChoice::kAuto;
-  else if (backend == "kernel") c.backend = BackendChoice::kKernel;
-  else if (backend == "sim") c.backend = BackendChoice::kSim;
-  else return Bad("backend", absl::StrFormat("'%s' is not auto, kernel or sim", backend));
+  absl::StatusOr<BackendChoice> backend = tools::ParseBackendChoice(absl::GetFlag(FLAGS_backend));
+  if (!backend.ok()) return Bad("backend", backend.status().message());
+  c.backend = *backend;
 
   const bool serve = absl::GetFlag(FLAGS_serve);
   const std::string connect = absl::GetFlag(FLAGS_connect);

@@ -1,5 +1,7 @@
 #include "report.h"
 
+#include "cli_values.h"
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -7,20 +9,9 @@
 namespace csm::compare {
 namespace {
 
-std::string_view ModeName(Mode m) { return m == Mode::kPingPong ? "pingpong" : "stream"; }
+using tools::JsonString;
 
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      out += absl::StrFormat("\\u%04x", c);
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
+std::string_view ModeName(Mode m) { return m == Mode::kPingPong ? "pingpong" : "stream"; }
 
 std::string CsvField(std::string_view s) {
   std::string out = "\"";

@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include "cli_values.h"
+
 #include <unistd.h>
 
 #include "absl/flags/flag.h"
@@ -44,25 +46,16 @@ namespace {
 constexpr uint64_t kMaxSize = 64ull << 20;
 
 absl::StatusOr<uint64_t> ParseSize(absl::string_view text) {
-  uint64_t scale = 1;
-  absl::string_view digits = text;
-  if (absl::EndsWithIgnoreCase(digits, "k")) scale = 1024;
-  if (absl::EndsWithIgnoreCase(digits, "m")) scale = 1024 * 1024;
-  if (scale != 1) digits.remove_suffix(1);
-  uint64_t v;
-  if (!absl::SimpleAtoi(digits, &v) || v > kMaxSize / scale) {
-    return absl::InvalidArgumentError(absl::StrFormat("'%s' is not a size up to 64M", text));
-  }
-  v *= scale;
-  if (v < kMinMessage) {
+  absl::StatusOr<uint64_t> v = tools::ParseByteSize(text, kMaxSize);
+  if (v.ok() && *v < kMinMessage) {
     return absl::InvalidArgumentError(
-        absl::StrFormat("message size %d is below the %d-byte minimum", v, kMinMessage));
+        absl::StrFormat("message size %d is below the %d-byte minimum", *v, kMinMessage));
   }
   return v;
 }
 
 absl::Status Bad(absl::string_view flag, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrFormat("--%s: %s", flag, why));
+  return tools::FlagError(flag, why);
 }
 
 bool OnlyOurFlags(absl::string_view file) { return absl::StrContains(file, "csm-ping"); }
@@ -147,25 +140,12 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   else if (floor == "none") c.floor = FloorKind::kNone;
   else return Bad("floor", absl::StrFormat("'%s' is not auto, atomic, futex or none", floor));
 
-  const std::string cpus = absl::GetFlag(FLAGS_cpus);
-  if (cpus != "none") {
-    std::vector<std::string> parts = absl::StrSplit(cpus, ',');
-    int a, b;
-    const long online = sysconf(_SC_NPROCESSORS_ONLN);
-    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &a) || !absl::SimpleAtoi(parts[1], &b) ||
-        a < 0 || b < 0) {
-      return Bad("cpus", absl::StrFormat("'%s' is not two CPU numbers like 0,1 (or 'none')", cpus));
-    }
-    if (a >= online || b >= online) {
-      // A small machine: fold onto the CPUs that exist, as the default intends.
-      if (cpus != "0,1") {
-        return Bad("cpus", absl::StrFormat("'%s' names a CPU beyond the %d online", cpus, online));
-      }
-      a %= static_cast<int>(online);
-      b %= static_cast<int>(online);
-    }
-    c.ping_cpu = a;
-    c.echo_cpu = b;
+  absl::StatusOr<std::optional<std::pair<int, int>>> cpus =
+      tools::ParseCpuPair(absl::GetFlag(FLAGS_cpus));
+  if (!cpus.ok()) return Bad("cpus", cpus.status().message());
+  if (*cpus) {
+    c.ping_cpu = (*cpus)->first;
+    c.echo_cpu = (*cpus)->second;
   }
   c.json = absl::GetFlag(FLAGS_json);
   c.csv = absl::GetFlag(FLAGS_csv);
@@ -173,11 +153,9 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   c.progress = absl::GetFlag(FLAGS_progress);
   c.timeout_s = absl::GetFlag(FLAGS_timeout);
 
-  const std::string backend = absl::GetFlag(FLAGS_backend);
-  if (backend == "auto") c.backend = BackendChoice::kAuto;
-  else if (backend == "kernel") c.backend = BackendChoice::kKernel;
-  else if (backend == "sim") c.backend = BackendChoice::kSim;
-  else return Bad("backend", absl::StrFormat("'%s' is not auto, kernel or sim", backend));
+  absl::StatusOr<BackendChoice> backend = tools::ParseBackendChoice(absl::GetFlag(FLAGS_backend));
+  if (!backend.ok()) return Bad("backend", backend.status().message());
+  c.backend = *backend;
 
   const bool serve = absl::GetFlag(FLAGS_serve);
   const std::string connect = absl::GetFlag(FLAGS_connect);

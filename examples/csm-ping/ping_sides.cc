@@ -1,5 +1,7 @@
 #include "ping_sides.h"
 
+#include "spin_until.h"
+
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -14,8 +16,9 @@
 namespace csm::ping {
 namespace {
 
-// How long either side waits for the other before giving up on it.
-constexpr absl::Duration kPeerTimeout = absl::Seconds(10);
+using tools::kPeerTimeout;
+using tools::SpinUntil;
+
 // Sleeping waits wake at least this often to re-check (and to notice a peer
 // that switched to spinning and no longer rings).
 constexpr absl::Duration kRecheck = absl::Milliseconds(10);
@@ -24,25 +27,6 @@ uint64_t NowNs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-// Spins until `done()`; DeadlineExceeded if the peer takes longer than
-// `timeout`. The clock is first read after 4096 spins, so a prompt peer costs
-// no clock reads at all (they would be a large part of a round trip).
-template <typename Done>
-absl::Status SpinUntil(Done done, const char* what, absl::Duration timeout = kPeerTimeout) {
-  absl::Time deadline = absl::InfiniteFuture();
-  for (uint32_t i = 1; !done(); ++i) {
-    shared::CpuRelax();
-    if ((i & 4095) == 0) {
-      const absl::Time now = absl::Now();
-      if (deadline == absl::InfiniteFuture()) deadline = now + timeout;
-      if (now > deadline) {
-        return absl::DeadlineExceededError(absl::StrFormat("peer did not answer (%s)", what));
-      }
-    }
-  }
-  return absl::OkStatus();
 }
 
 void FutexWake(uint32_t* word) {

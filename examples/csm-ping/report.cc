@@ -1,5 +1,7 @@
 #include "report.h"
 
+#include "cli_values.h"
+
 #include <algorithm>
 #include <numeric>
 
@@ -8,6 +10,8 @@
 
 namespace csm::ping {
 namespace {
+
+using tools::JsonString;
 
 uint64_t At(const std::vector<uint64_t>& sorted, double q) {
   const auto i = static_cast<std::size_t>(q * static_cast<double>(sorted.size()));
@@ -18,19 +22,6 @@ double Ratio(const SizeResult& r) {
   return r.floor && r.floor->p50 != 0
              ? static_cast<double>(r.channel.p50) / static_cast<double>(r.floor->p50)
              : 0.0;
-}
-
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      out += absl::StrFormat("\\u%04x", c);
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace

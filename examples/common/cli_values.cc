@@ -1,0 +1,73 @@
+#include "cli_values.h"
+
+#include <unistd.h>
+
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+
+namespace csm::tools {
+
+absl::Status FlagError(absl::string_view flag, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrFormat("--%s: %s", flag, why));
+}
+
+absl::StatusOr<uint64_t> ParseByteSize(absl::string_view text, uint64_t limit) {
+  uint64_t scale = 1;
+  absl::string_view digits = text;
+  if (absl::EndsWithIgnoreCase(digits, "k")) scale = uint64_t{1} << 10;
+  if (absl::EndsWithIgnoreCase(digits, "m")) scale = uint64_t{1} << 20;
+  if (absl::EndsWithIgnoreCase(digits, "g")) scale = uint64_t{1} << 30;
+  if (scale != 1) digits.remove_suffix(1);
+  uint64_t v;
+  if (!absl::SimpleAtoi(digits, &v) || v > limit / scale) {
+    return absl::InvalidArgumentError(absl::StrFormat("'%s' is not a size up to %d", text, limit));
+  }
+  return v * scale;
+}
+
+absl::StatusOr<std::optional<std::pair<int, int>>> ParseCpuPair(const std::string& text) {
+  if (text == "none") return std::nullopt;
+  std::vector<std::string> parts = absl::StrSplit(text, ',');
+  int a, b;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &a) || !absl::SimpleAtoi(parts[1], &b) ||
+      a < 0 || b < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("'%s' is not two CPU numbers like 0,1 (or 'none')", text));
+  }
+  const long online = sysconf(_SC_NPROCESSORS_ONLN);
+  if (a >= online || b >= online) {
+    if (text != "0,1") {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("'%s' names a CPU beyond the %d online", text, online));
+    }
+    a %= static_cast<int>(online);  // a one-CPU machine: fold the default
+    b %= static_cast<int>(online);
+  }
+  return std::make_pair(a, b);
+}
+
+absl::StatusOr<BackendChoice> ParseBackendChoice(const std::string& text) {
+  if (text == "auto") return BackendChoice::kAuto;
+  if (text == "kernel") return BackendChoice::kKernel;
+  if (text == "sim") return BackendChoice::kSim;
+  return absl::InvalidArgumentError(absl::StrFormat("'%s' is not auto, kernel or sim", text));
+}
+
+std::string JsonString(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      out += absl::StrFormat("\\u%04x", c);
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace csm::tools
