@@ -220,9 +220,10 @@ absl::Status Pinger::RoundTrip(uint64_t size, uint64_t seq, Mode mode, const Wai
   const MessageHeader ping{static_cast<uint32_t>(Kind::kPing), static_cast<uint32_t>(size), seq,
                            EncodeMode(mode, wait.spin_budget)};
   if (absl::Status s = SendMessage(sender_, ping, size, mode, wait.spin_budget); !s.ok()) return s;
+  // Computed while the echo side works, not after its answer arrives.
+  const uint64_t expected = HeaderSum(ping) + PayloadSum(size - sizeof(ping), seq);
   absl::StatusOr<MessageHeader> ack = ReceiveAck(mode, wait);
   if (!ack.ok()) return ack.status();
-  const uint64_t expected = HeaderSum(ping) + PayloadSum(size - sizeof(ping), seq);
   if (ack->seq != seq || ack->value != expected) {
     return absl::DataLossError(absl::StrFormat(
         "echo side acknowledged round trip %d with checksum %#x, expected %d with %#x", ack->seq,
