@@ -7,12 +7,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "cli_values.h"
 #include "csm/backend.h"
 #include "layout.h"
 
 namespace csm::compare {
 
-enum class Role { kLocal, kServe, kConnect, kWhoami };
+using tools::Role;
 
 struct Config {
   Role role = Role::kLocal;

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "csm/ids.h"
 
 namespace csm::tools {
 
@@ -55,6 +56,28 @@ absl::StatusOr<BackendChoice> ParseBackendChoice(const std::string& text) {
   if (text == "kernel") return BackendChoice::kKernel;
   if (text == "sim") return BackendChoice::kSim;
   return absl::InvalidArgumentError(absl::StrFormat("'%s' is not auto, kernel or sim", text));
+}
+
+absl::StatusOr<RoleChoice> ParseRole(bool serve, const std::string& peer,
+                                     const std::string& connect, bool whoami) {
+  if (serve + !connect.empty() + whoami > 1) {
+    return FlagError("serve", "choose at most one of --serve, --connect and --whoami");
+  }
+  RoleChoice c;
+  if (serve) {
+    c.role = Role::kServe;
+    if (!ParseId(peer, &c.peer) || c.peer == 0) {
+      return FlagError("peer", absl::StrFormat("'%s' is not a realm ID (like 0x2a)", peer));
+    }
+  } else if (!connect.empty()) {
+    c.role = Role::kConnect;
+    if (connect != "-" && (!ParseId(connect, &c.share) || c.share == 0)) {
+      return FlagError("connect", absl::StrFormat("'%s' is not a share ID (like 0x10203)", connect));
+    }
+  } else if (whoami) {
+    c.role = Role::kWhoami;
+  }
+  return c;
 }
 
 std::string JsonString(std::string_view s) {

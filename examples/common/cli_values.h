@@ -27,6 +27,19 @@ absl::StatusOr<std::optional<std::pair<int, int>>> ParseCpuPair(const std::strin
 // "auto", "kernel" or "sim".
 absl::StatusOr<BackendChoice> ParseBackendChoice(const std::string& text);
 
+// Which side of a two-realm tool this process runs: both (forked), the
+// serving (provider) side, the connecting (consumer) side, or neither.
+enum class Role { kLocal, kServe, kConnect, kWhoami };
+struct RoleChoice {
+  Role role = Role::kLocal;
+  uint64_t peer = 0;   // serve: the consumer realm
+  uint64_t share = 0;  // connect: 0 = read it from stdin ("-")
+};
+// From --serve with --peer, --connect, --whoami (at most one of them).
+// Errors are complete "--flag: why" statuses.
+absl::StatusOr<RoleChoice> ParseRole(bool serve, const std::string& peer,
+                                     const std::string& connect, bool whoami);
+
 // A JSON string literal for `s`.
 std::string JsonString(std::string_view s);
 

@@ -157,25 +157,13 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   if (!backend.ok()) return Bad("backend", backend.status().message());
   c.backend = *backend;
 
-  const bool serve = absl::GetFlag(FLAGS_serve);
-  const std::string connect = absl::GetFlag(FLAGS_connect);
-  const bool whoami = absl::GetFlag(FLAGS_whoami);
-  if (serve + !connect.empty() + whoami > 1) {
-    return Bad("serve", "choose at most one of --serve, --connect and --whoami");
-  }
-  if (serve) {
-    c.role = Role::kServe;
-    if (!ParseId(absl::GetFlag(FLAGS_peer), &c.peer) || c.peer == 0) {
-      return Bad("peer", absl::StrFormat("'%s' is not a realm ID (like 0x2a)", absl::GetFlag(FLAGS_peer)));
-    }
-  } else if (!connect.empty()) {
-    c.role = Role::kConnect;
-    if (connect != "-" && (!ParseId(connect, &c.share) || c.share == 0)) {
-      return Bad("connect", absl::StrFormat("'%s' is not a share ID (like 0x10203)", connect));
-    }
-  } else if (whoami) {
-    c.role = Role::kWhoami;
-  }
+  absl::StatusOr<tools::RoleChoice> role =
+      tools::ParseRole(absl::GetFlag(FLAGS_serve), absl::GetFlag(FLAGS_peer),
+                       absl::GetFlag(FLAGS_connect), absl::GetFlag(FLAGS_whoami));
+  if (!role.ok()) return role.status();
+  c.role = role->role;
+  c.peer = role->peer;
+  c.share = role->share;
   return c;
 }
 

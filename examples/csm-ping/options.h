@@ -7,12 +7,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "cli_values.h"
 #include "csm/backend.h"
 #include "ping_sides.h"
 
 namespace csm::ping {
 
-enum class Role { kLocal, kServe, kConnect, kWhoami };
+using tools::Role;
 
 struct Config {
   Role role = Role::kLocal;
