@@ -14,7 +14,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "csm/ids.h"
 #include "variants.h"
 
 ABSL_FLAG(std::string, sizes, "sweep",

@@ -12,7 +12,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "csm/ids.h"
 
 ABSL_FLAG(std::string, size, "64", "message size in bytes (at least 24; K/M suffixes allowed)");
 ABSL_FLAG(std::string, sizes, "", "comma-separated message sizes, e.g. 64,4K,1M (overrides --size)");
