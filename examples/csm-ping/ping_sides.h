@@ -50,6 +50,7 @@ class Pinger {
  private:
   Pinger(ChannelSender s, ChannelReceiver r) : sender_(std::move(s)), receiver_(std::move(r)) {}
   absl::Status RoundTrip(uint64_t size, uint64_t seq, Mode mode, const WaitOptions& wait);
+  absl::Status RoundTripSpin(uint64_t size, uint64_t seq);
   absl::Status Send(const MessageHeader& header, uint64_t size, Mode mode, const WaitOptions& wait);
   absl::StatusOr<MessageHeader> ReceiveAck(Mode mode, const WaitOptions& wait);
 

@@ -9,16 +9,7 @@
 namespace csm {
 namespace {
 
-constexpr uint64_t RecordBytes(uint64_t payload) {
-  return (wire::kRecordHeaderBytes + payload + wire::kRecordAlign - 1) & ~(wire::kRecordAlign - 1);
-}
-
-// How far ahead of its position the producer keeps record tags zeroed.
-constexpr uint64_t kZeroAheadBytes = 8 * wire::kRecordAlign;
-
-uint64_t* Word(std::byte* arena, uint64_t offset) {
-  return reinterpret_cast<uint64_t*>(arena + offset);
-}
+using channel_detail::RecordBytes;
 
 }  // namespace
 
@@ -73,32 +64,7 @@ RingResult ChannelProducer::Reserve(uint64_t record_bytes) {
   return RingResult::kWouldBlock;
 }
 
-void ChannelProducer::CommitRecord(uint64_t record_bytes, uint32_t length, wire::RecordType type) {
-  std::byte* record = arena_ + (tail_ & mask_);
-  const uint64_t next = tail_ + record_bytes;
-  // The next record's tag must read 0 before this record becomes visible
-  // (it lies in the room Reserve() found). Usually an earlier commit zeroed
-  // it already, off the critical path; not if the application wrote there
-  // through a longer loan than it committed.
-  if (dirty_end_ > next) zeroed_to_ = std::min(zeroed_to_, next);
-  if (zeroed_to_ <= next) {
-    shared::StoreRelaxed(Word(arena_, next & mask_), uint64_t{0});
-    zeroed_to_ = next + wire::kRecordAlign;
-  }
-  shared::StoreRelaxed(reinterpret_cast<uint64_t*>(record + 8), wire::PackRecord(length, type));
-  shared::StoreRelease(reinterpret_cast<uint64_t*>(record), tail_ + 1);  // the commit
-  tail_ = next;
-  dirty_end_ = 0;
-  shared::StoreRelease(&producer_->position, tail_);  // for attaching and monitoring
-  // Zero the tags of the next few lines now, in released space, so the next
-  // commit finds its successor's tag zero and does not wait for that line.
-  const uint64_t limit = std::min(next + kZeroAheadBytes, head_cache_ + capacity());
-  for (; zeroed_to_ < limit; zeroed_to_ += wire::kRecordAlign) {
-    shared::StoreRelaxed(Word(arena_, zeroed_to_ & mask_), uint64_t{0});
-  }
-}
-
-RingResult ChannelProducer::try_loan(std::size_t bytes, ChannelLoan& loan) {
+RingResult ChannelProducer::LoanSlow(std::size_t bytes, ChannelLoan& loan) {
   if (bytes > max_message_bytes()) [[unlikely]] return RingResult::kTooLarge;
   const uint64_t record = RecordBytes(bytes);
   uint64_t offset = tail_ & mask_;
@@ -119,19 +85,14 @@ RingResult ChannelProducer::try_loan(std::size_t bytes, ChannelLoan& loan) {
   return RingResult::kOk;
 }
 
-absl::Status ChannelProducer::commit(const ChannelLoan& loan, std::size_t bytes) {
+absl::Status ChannelProducer::CommitError(const ChannelLoan& loan, std::size_t bytes) const {
   if (loan.position != tail_ || loan.data.data() == nullptr) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "loan at position %d is stale (channel is at %d): only the latest loan may be committed",
         loan.position, tail_));
   }
-  if (bytes > loan.data.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("cannot commit %d bytes of a %d-byte loan", bytes, loan.data.size()));
-  }
-  CommitRecord(RecordBytes(bytes), static_cast<uint32_t>(bytes), wire::RecordType::kMessage);
-  ++stats_.ops;
-  return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrFormat("cannot commit %d bytes of a %d-byte loan", bytes, loan.data.size()));
 }
 
 RingResult ChannelProducer::try_send(std::span<const std::byte> message) {
@@ -159,12 +120,7 @@ absl::StatusOr<ChannelConsumer> ChannelConsumer::Attach(std::span<std::byte> spa
   return c;
 }
 
-void ChannelConsumer::Publish(uint64_t head) {
-  head_ = head;
-  shared::StoreRelease(&consumer_->position, head_);
-}
-
-RingResult ChannelConsumer::try_receive(ChannelMessage& message) {
+RingResult ChannelConsumer::ReceiveSlow(ChannelMessage& message) {
   // At most two records: a padding record, then the message at offset 0.
   for (int records = 0; records < 2; ++records) {
     const uint64_t offset = read_ & mask_;
@@ -230,14 +186,10 @@ RingResult ChannelConsumer::try_receive(ChannelMessage& message) {
   return RingResult::kPeerFault;
 }
 
-absl::Status ChannelConsumer::release(const ChannelMessage& message) {
-  if (message.end - head_ - 1 >= read_ - head_) {  // need head_ < end <= read_
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "message ending at %d is not outstanding (released up to %d, received up to %d)",
-        message.end, head_, read_));
-  }
-  Publish(message.end == padding_from_ ? padding_to_ : message.end);
-  return absl::OkStatus();
+absl::Status ChannelConsumer::ReleaseError(const ChannelMessage& message) const {
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "message ending at %d is not outstanding (released up to %d, received up to %d)",
+      message.end, head_, read_));
 }
 
 RingResult ChannelConsumer::try_receive_copy(std::span<std::byte> out, std::size_t& bytes) {

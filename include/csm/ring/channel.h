@@ -29,18 +29,30 @@
 // consumer's position must stay within [last seen, our position].
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 
 #include "absl/status/statusor.h"
 #include "csm/ring/ring_header.h"
 #include "csm/ring/ring_result.h"
+#include "csm/ring/shared_access.h"
 
 namespace csm {
 
 // Creates a channel whose arena holds `arena_bytes` (a power of two >= 64).
 absl::Status FormatChannel(std::span<std::byte> span, uint64_t arena_bytes);
 absl::StatusOr<uint64_t> ChannelBytes(uint64_t arena_bytes);
+
+namespace channel_detail {
+// Bytes a record with `payload` bytes occupies: header + payload, whole lines.
+constexpr uint64_t RecordBytes(uint64_t payload) {
+  return (wire::kRecordHeaderBytes + payload + wire::kRecordAlign - 1) & ~uint64_t{wire::kRecordAlign - 1};
+}
+// How far ahead of its position the producer keeps record tags zeroed.
+inline constexpr uint64_t kZeroAheadBytes = 8 * wire::kRecordAlign;
+inline uint64_t* Word(std::byte* p) { return reinterpret_cast<uint64_t*>(p); }
+}  // namespace channel_detail
 
 // Space loaned by the producer: write up to data.size() bytes, then commit.
 struct ChannelLoan {
@@ -89,6 +101,9 @@ class alignas(wire::kCacheLine) ChannelProducer {
   ChannelProducer() = default;
   RingResult RefreshHead();
   RingResult Reserve(uint64_t bytes);  // ensure free space, refreshing once
+  // try_loan when the fast case does not apply (wrap, refresh, too large).
+  RingResult LoanSlow(std::size_t bytes, ChannelLoan& loan);
+  absl::Status CommitError(const ChannelLoan& loan, std::size_t bytes) const;
   // Writes a record's header at our position and commits it (tag last).
   void CommitRecord(uint64_t record_bytes, uint32_t length, wire::RecordType type);
   uint64_t free_bytes() const { return capacity() - (tail_ - head_cache_); }
@@ -137,7 +152,13 @@ class alignas(wire::kCacheLine) ChannelConsumer {
 
  private:
   ChannelConsumer() = default;
-  void Publish(uint64_t head);
+  void Publish(uint64_t head) {
+    head_ = head;
+    shared::StoreRelease(&consumer_->position, head_);
+  }
+  // try_receive for everything but a well-formed message: padding, faults.
+  RingResult ReceiveSlow(ChannelMessage& message);
+  absl::Status ReleaseError(const ChannelMessage& message) const;
 
   std::byte* arena_ = nullptr;
   uint64_t mask_ = 0;
@@ -152,5 +173,93 @@ class alignas(wire::kCacheLine) ChannelConsumer {
   RingStats stats_;
   FaultRecord fault_;
 };
+
+// The hot paths are inline: a message's round trip is a few dozen
+// instructions on each side, and a call per step would be a large share.
+
+inline RingResult ChannelProducer::try_loan(std::size_t bytes, ChannelLoan& loan) {
+  const uint64_t record = channel_detail::RecordBytes(bytes);
+  const uint64_t offset = tail_ & mask_;
+  if (bytes > max_message_bytes() || offset + record > capacity() ||
+      free_bytes() < record + wire::kRecordTrailerBytes) [[unlikely]] {
+    return LoanSlow(bytes, loan);
+  }
+  loan.data = std::span<std::byte>(arena_ + offset + wire::kRecordHeaderBytes, bytes);
+  loan.position = tail_;
+  dirty_end_ = std::max<uint64_t>(dirty_end_, tail_ + wire::kRecordHeaderBytes + bytes);
+  return RingResult::kOk;
+}
+
+inline absl::Status ChannelProducer::commit(const ChannelLoan& loan, std::size_t bytes) {
+  if (loan.position != tail_ || loan.data.data() == nullptr || bytes > loan.data.size())
+      [[unlikely]] {
+    return CommitError(loan, bytes);
+  }
+  CommitRecord(channel_detail::RecordBytes(bytes), static_cast<uint32_t>(bytes),
+               wire::RecordType::kMessage);
+  ++stats_.ops;
+  return absl::OkStatus();
+}
+
+inline void ChannelProducer::CommitRecord(uint64_t record_bytes, uint32_t length,
+                                          wire::RecordType type) {
+  using channel_detail::Word;
+  std::byte* record = arena_ + (tail_ & mask_);
+  const uint64_t next = tail_ + record_bytes;
+  // The next record's tag must read 0 before this record becomes visible
+  // (it lies in the room Reserve() found). Usually an earlier commit zeroed
+  // it already, off the critical path; not if the application wrote there
+  // through a longer loan than it committed.
+  if (dirty_end_ > next) zeroed_to_ = std::min(zeroed_to_, next);
+  if (zeroed_to_ <= next) [[unlikely]] {
+    shared::StoreRelaxed(Word(arena_ + (next & mask_)), uint64_t{0});
+    zeroed_to_ = next + wire::kRecordAlign;
+  }
+  shared::StoreRelaxed(Word(record + 8), wire::PackRecord(length, type));
+  shared::StoreRelease(Word(record), tail_ + 1);  // the commit
+  tail_ = next;
+  dirty_end_ = 0;
+  shared::StoreRelease(&producer_->position, tail_);  // for attaching and monitoring
+  // Zero the tags of the next few lines now, in released space, so the next
+  // commit finds its successor's tag zero and does not wait for that line.
+  const uint64_t limit = std::min(next + channel_detail::kZeroAheadBytes, head_cache_ + capacity());
+  for (; zeroed_to_ < limit; zeroed_to_ += wire::kRecordAlign) {
+    shared::StoreRelaxed(Word(arena_ + (zeroed_to_ & mask_)), uint64_t{0});
+  }
+}
+
+inline RingResult ChannelConsumer::try_receive(ChannelMessage& message) {
+  const uint64_t offset = read_ & mask_;
+  std::byte* record = arena_ + offset;
+  // One read of the tag and one of the header; any doubt goes to the slow
+  // path, which reads and judges afresh (it trusts nothing seen here).
+  const uint64_t tag = shared::LoadAcquire(channel_detail::Word(record));
+  if (tag == 0) {
+    ++stats_.would_block;
+    return RingResult::kWouldBlock;
+  }
+  const uint64_t header = shared::LoadRelaxed(channel_detail::Word(record + 8));
+  const uint32_t length = static_cast<uint32_t>(header);
+  const uint64_t room = std::min(capacity() - offset, head_ + capacity() - read_);
+  const uint64_t record_bytes = channel_detail::RecordBytes(length);
+  if (tag != read_ + 1 ||
+      static_cast<uint32_t>(header >> 32) != static_cast<uint32_t>(wire::RecordType::kMessage) ||
+      record_bytes > room) [[unlikely]] {
+    return ReceiveSlow(message);
+  }
+  message.data = std::span<const std::byte>(record + wire::kRecordHeaderBytes, length);
+  read_ += record_bytes;
+  message.end = read_;
+  ++stats_.ops;
+  return RingResult::kOk;
+}
+
+inline absl::Status ChannelConsumer::release(const ChannelMessage& message) {
+  if (message.end - head_ - 1 >= read_ - head_) [[unlikely]] {  // need head_ < end <= read_
+    return ReleaseError(message);
+  }
+  Publish(message.end == padding_from_ ? padding_to_ : message.end);
+  return absl::OkStatus();
+}
 
 }  // namespace csm
