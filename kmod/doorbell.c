@@ -194,32 +194,33 @@ static const struct file_operations csm_doorbell_fops = {
 };
 
 /**
- * csm_doorbell_fd() - a doorbell of region @r as a file.
+ * csm_doorbell_file() - a doorbell of region @r as a file.
  * @r: the region (the caller holds dev->lock and has checked @realm_id).
  * @realm_id: 0 for the caller's own doorbell, else the peer to ring.
- * @flags: CSM_FD_CLOEXEC or 0.
  *
- * Return: the new fd, or -ENOMEM or anon_inode_getfd()'s error.
+ * The caller installs it in an fd (or fput()s it) once the ioctl's result
+ * reached userspace.
+ *
+ * Return: the file, ERR_PTR(-ENOMEM) or anon_inode_getfile()'s error.
  */
-int csm_doorbell_fd(struct csm_region *r, u64 realm_id, u32 flags)
+struct file *csm_doorbell_file(struct csm_region *r, u64 realm_id)
 {
 	struct csm_doorbell *db;
-	int fd;
+	struct file *file;
 
 	db = kzalloc(sizeof(*db), GFP_KERNEL);
 	if (!db)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	db->r = r;
 	db->peer = realm_id;
 	csm_region_get(r);
-	fd = anon_inode_getfd("csm-doorbell", &csm_doorbell_fops, db,
-			      O_RDWR | O_NONBLOCK |
-			      ((flags & CSM_FD_CLOEXEC) ? O_CLOEXEC : 0));
-	if (fd < 0) {
+	file = anon_inode_getfile("csm-doorbell", &csm_doorbell_fops, db,
+				  O_RDWR | O_NONBLOCK);
+	if (IS_ERR(file)) {
 		csm_region_put(r);
 		kfree(db);
-		return fd;
+		return file;
 	}
 	atomic_inc(&r->dev->cnt.doorbell_fds);
-	return fd;
+	return file;
 }

@@ -18,6 +18,7 @@ uint64_t MonoNs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+#if defined(__x86_64__) || defined(__i386__)
 bool CpuFlag(const std::string& flag) {
   std::ifstream in("/proc/cpuinfo");
   std::string line;
@@ -27,6 +28,7 @@ bool CpuFlag(const std::string& flag) {
   }
   return false;
 }
+#endif
 
 }  // namespace
 

@@ -1,7 +1,8 @@
 // Attestation of a region: who asks (realm), what region (id, size,
 // provider, every consumer with its permission) and the verifier's
 // challenge, vouched for by the backend. Simulator tokens are signed by a
-// per-host simulator key and are no evidence of confidentiality.
+// per-host simulator key and are no evidence of confidentiality; emulated-RMM
+// tokens are not signed at all.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,7 @@ struct AttestationClaims {
   uint32_t token_format = 0;  // enum csm_token_format
   std::string issuer;         // e.g. "csm simulator (NOT hardware-backed, NO confidentiality)"
   bool from_simulator = false;
+  bool hardware_rooted = false;  // false for sim and emulated-RMM tokens: no hardware root
   RealmId caller;
   RegionId region;
   uint64_t region_size = 0;
@@ -37,5 +39,10 @@ struct AttestationClaims {
 // is created there on first use).
 absl::StatusOr<AttestationClaims> VerifySimToken(std::span<const uint8_t> token,
                                                  const std::string& sim_dir);
+
+// Parses an emulated-RMM token (CSM_TOKEN_EMULATED, struct csm_emu_token).
+// It is UNSIGNED: this checks its form and returns its claims (issuer says
+// so, hardware_rooted is false); it cannot tell a forged token from a real one.
+absl::StatusOr<AttestationClaims> VerifyEmulatedToken(std::span<const uint8_t> token);
 
 }  // namespace csm

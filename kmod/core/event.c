@@ -111,23 +111,24 @@ static const struct file_operations csm_event_fops = {
 };
 
 /**
- * csm_event_fd() - a new fd reading @f's event queue.
+ * csm_event_file() - a new file reading @f's event queue.
  * @f: the open device.
- * @flags: CSM_FD_CLOEXEC or 0 (checked by the caller).
  *
- * Return: the fd, or a negative errno from anon_inode_getfd().
+ * The caller installs it in an fd (or fput()s it) once the ioctl's result
+ * reached userspace.
+ *
+ * Return: the file, or an ERR_PTR from anon_inode_getfile().
  */
-int csm_event_fd(struct csm_file *f, u32 flags)
+struct file *csm_event_file(struct csm_file *f)
 {
-	int fd;
+	struct file *file;
 
 	kref_get(&f->ref);
-	fd = anon_inode_getfd("csm-events", &csm_event_fops, f,
-			      O_RDONLY | O_NONBLOCK |
-			      ((flags & CSM_FD_CLOEXEC) ? O_CLOEXEC : 0));
-	if (fd < 0)
+	file = anon_inode_getfile("csm-events", &csm_event_fops, f,
+				  O_RDONLY | O_NONBLOCK);
+	if (IS_ERR(file))
 		csm_file_put(f);
 	else
 		atomic_inc(&f->dev->cnt.event_fds);
-	return fd;
+	return file;
 }

@@ -158,10 +158,10 @@ long csm_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 void csm_events_init(struct csm_event_queue *q);
 void csm_event_post(struct csm_file *f, u32 type, u64 region_id,
 		    u64 share_id, u64 realm_id);
-int csm_event_fd(struct csm_file *f, u32 flags);
+struct file *csm_event_file(struct csm_file *f);
 
 /* doorbell.c */
-int csm_doorbell_fd(struct csm_region *r, u64 realm_id, u32 flags);
+struct file *csm_doorbell_file(struct csm_region *r, u64 realm_id);
 int csm_doorbell_ring(struct csm_region *r, u64 peer);
 void csm_doorbell_work(struct work_struct *work);
 void csm_doorbell_kick(struct csm_region *r, u64 n);

@@ -157,14 +157,19 @@ static struct csm_share_shadow *csm_shadow_find(struct csm_file *f,
 	return NULL;
 }
 
-static bool csm_share_held_locally(struct csm_dev *dev, u64 share_id)
+static struct csm_region *csm_share_record(struct csm_dev *dev, u64 share_id)
 {
 	struct csm_region *r;
 
 	list_for_each_entry(r, &dev->regions, dev_link)
 		if (r->role == CSM_ROLE_CONSUMER && r->share_id == share_id)
-			return true;
-	return false;
+			return r;
+	return NULL;
+}
+
+static bool csm_share_held_locally(struct csm_dev *dev, u64 share_id)
+{
+	return csm_share_record(dev, share_id) != NULL;
 }
 
 static void csm_fill_info(struct csm_region *r, struct csm_region_info *info)
@@ -306,9 +311,23 @@ static int csm_do_attach(struct csm_file *f, struct csm_attach *a,
 	struct csm_region *r;
 	int ret;
 
-	/* The realm attaches a share once; other processes use its node. */
-	if (csm_share_held_locally(dev, a->share_id))
-		return -EEXIST;
+	/*
+	 * The realm attaches a share once; other processes use its node. A
+	 * record left by a share that ended says why, as a stale ID does.
+	 */
+	r = csm_share_record(dev, a->share_id);
+	if (r) {
+		switch (r->state) {
+		case CSM_REGION_REVOKED:
+			return -EKEYREVOKED;
+		case CSM_REGION_DESTROYED:
+			return -EIDRM;
+		case CSM_REGION_GONE:
+			return -ENOLINK;
+		default:
+			return -EEXIST;
+		}
+	}
 	if (atomic_read(&dev->cnt.regions) >= CSM_MAX_LOCAL_REGIONS)
 		return -ENOSPC;
 	ret = rmm->ops->reserve(rmm, a->share_id, a->size, &desc);
@@ -456,14 +475,14 @@ static int csm_do_attest(struct csm_file *f, struct csm_attest *a,
 	return 0;
 }
 
-static int csm_do_doorbell_fd(struct csm_file *f, struct csm_doorbell_fd *a)
+static int csm_do_doorbell_fd(struct csm_file *f, struct csm_doorbell_fd *a,
+			      struct file **file)
 {
 	struct csm_rmm *rmm = f->dev->rmm;
 	struct csm_region *r = csm_region_find(f, a->region_id);
 	u64 peer = a->realm_id;
 	struct csm_share_shadow *s;
 	bool party = false;
-	int fd;
 
 	if (!r)
 		return csm_not_mine(f, a->region_id, false);
@@ -478,10 +497,13 @@ static int csm_do_doorbell_fd(struct csm_file *f, struct csm_doorbell_fd *a)
 			party |= s->consumer == peer;
 	if (!party)
 		return -ESRCH;
-	fd = csm_doorbell_fd(r, peer, a->flags);
-	if (fd < 0)
-		return fd;
-	a->fd = fd;
+	*file = csm_doorbell_file(r, peer);
+	if (IS_ERR(*file)) {
+		int ret = PTR_ERR(*file);
+
+		*file = NULL;
+		return ret;
+	}
 	return 0;
 }
 
@@ -493,12 +515,38 @@ static int csm_copy_out(u64 uptr, void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Hand a new doorbell or event file to userspace: reserve an fd, copy the
+ * ioctl's result (which names the fd) out, and only then install the file,
+ * so a failed copy leaves neither a stray fd nor a file behind.
+ */
+static int csm_install_file(struct file *file, u32 flags, __s32 *fd_out,
+			    void __user *uarg, const union csm_args *a,
+			    size_t size)
+{
+	int fd = get_unused_fd_flags((flags & CSM_FD_CLOEXEC) ? O_CLOEXEC : 0);
+
+	if (fd < 0) {
+		fput(file);
+		return fd;
+	}
+	*fd_out = fd;
+	if (copy_to_user(uarg, a, size)) {
+		put_unused_fd(fd);
+		fput(file);
+		return -EFAULT;
+	}
+	fd_install(fd, file);
+	return 0;
+}
+
 long csm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct csm_file *f = file->private_data;
 	struct csm_dev *dev = f->dev;
 	void __user *uarg = (void __user *)arg;
 	struct csm_region *node = NULL, *ring_r = NULL;
+	struct file *newfile = NULL;
 	void *out = NULL;
 	size_t out_len = 0;
 	union csm_args a;
@@ -588,7 +636,7 @@ long csm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		ret = csm_do_attest(f, &a.attest, &out, &out_len);
 		break;
 	case CSM_IOC_DOORBELL_FD:
-		ret = csm_do_doorbell_fd(f, &a.doorbell);
+		ret = csm_do_doorbell_fd(f, &a.doorbell, &newfile);
 		break;
 	case CSM_IOC_RING:
 		ring_r = csm_region_find(f, a.ring.region_id);
@@ -598,10 +646,10 @@ long csm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			ret = csm_not_mine(f, a.ring.region_id, false);
 		break;
 	case CSM_IOC_EVENT_FD:
-		ret = csm_event_fd(f, a.event.flags);
-		if (ret >= 0) {
-			a.event.fd = ret;
-			ret = 0;
+		newfile = csm_event_file(f);
+		if (IS_ERR(newfile)) {
+			ret = PTR_ERR(newfile);
+			newfile = NULL;
 		}
 		break;
 	}
@@ -619,6 +667,12 @@ out_unlock:
 					    node->desc.region_id);
 		csm_region_put(node);
 	}
+	if (newfile && cmd == CSM_IOC_DOORBELL_FD)
+		return csm_install_file(newfile, a.doorbell.flags, &a.doorbell.fd,
+					uarg, &a, _IOC_SIZE(cmd));
+	if (newfile)
+		return csm_install_file(newfile, a.event.flags, &a.event.fd,
+					uarg, &a, _IOC_SIZE(cmd));
 	if (!ret && out)
 		ret = csm_copy_out(cmd == CSM_IOC_ATTEST ? a.attest.token_ptr :
 				   a.list.entries_ptr, out, out_len);

@@ -2,24 +2,38 @@
 /*
  * csm: confidential shared memory between realms, /dev/csm.
  *
- * On a realm with a CSM-capable RMM the RSI backend serves /dev/csm (later
- * issue); everywhere else the emulated-RMM backend binds to an ivshmem
- * device shared by the VMs, which gives NO confidentiality.
+ * In a realm with a CSM-capable RMM the RSI backend serves /dev/csm. When
+ * this kernel is not a realm, the emulated-RMM backend binds to an ivshmem
+ * device shared by the VMs (NO confidentiality), unless
+ * csm.rsi_fallback=refuse.
  */
 #include <linux/module.h>
 #include <linux/pci.h>
 
 #include "../rmm/backends.h"
 
+static bool csm_emu_registered;
+
 static int __init csm_init(void)
 {
-	csm_rsi_detect();
-	return pci_register_driver(&csm_emu_driver);
+	int ret = csm_rsi_init();
+
+	if (ret != -ENODEV)
+		return ret;	/* served over RSI, or a realm we cannot serve */
+	if (!csm_rsi_fallback_allowed()) {
+		pr_err("csm: not a realm and csm.rsi_fallback=refuse: not loading\n");
+		return -ENODEV;
+	}
+	ret = pci_register_driver(&csm_emu_driver);
+	csm_emu_registered = !ret;
+	return ret;
 }
 
 static void __exit csm_exit(void)
 {
-	pci_unregister_driver(&csm_emu_driver);
+	if (csm_emu_registered)
+		pci_unregister_driver(&csm_emu_driver);
+	csm_rsi_exit();
 }
 
 module_init(csm_init);

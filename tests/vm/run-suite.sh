@@ -4,18 +4,25 @@
 # one or two QEMU VMs with hard timeouts and turns the guests' RESULT lines
 # into a pass/fail. Any WARNING:, BUG:, Oops or panic in a guest fails it.
 #
-#   tests/vm/run-suite.sh SUITE ARCH SERVER_BINARY [CSM_PING_BINARY]
+#   tests/vm/run-suite.sh SUITE ARCH SERVER_BINARY [PROGRAM...]
 #     SUITE: single (one VM) | pair (provider VM A + consumer VM B)
 #     ARCH:  x86_64 | arm64
-#     CSM_PING_BINARY: x86_64 pair only: the host's csm-ping, copied into the
-#       guests with its shared libraries and run across the VMs.
+#     PROGRAM: libcsm programs built for ARCH (build/arm64 cross-builds the
+#       arm64 ones), copied into the guests' /bin with their shared
+#       libraries and loader and run there: csm-ping and csm-compare across
+#       the pair, csm_device_test (libcsm's Device suites over /dev/csm: the
+#       one-realm tests in the single VM, the two-realm tests as two halves
+#       across the pair). Each one given adds its results to the expected set.
+# The pair VMs also get an ivshmem-plain device (memory the host can read,
+# $work/host-mem.img) for csm-compare's sealed baseline.
 # Environment: CSM_VM_ACCEL=kvm|tcg (default: kvm when /dev/kvm opens),
 #   CSM_VM_TIMEOUT (seconds per VM, default 150),
 #   CSM_VM_WORK (work root, default build/vm-work; ctest sets one per build
 #   tree) holding <suite>-<arch>/ with the logs of the last run.
 set -euo pipefail
 
-suite=${1:?suite}; arch=${2:?arch}; server=${3:?ivshmem server binary}; csm_ping=${4:-}
+suite=${1:?suite}; arch=${2:?arch}; server=${3:?ivshmem server binary}; shift 3
+programs=("$@")
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 workroot=${CSM_VM_WORK:-$root/build/vm-work}
@@ -66,15 +73,47 @@ cp "$here/guest/init.sh" "$rootfs/init"; chmod +x "$rootfs/init"
 cp "$here/guest/test.sh" "$rootfs/test.sh"
 cp "$kbuild/kmod/csm.ko" "$rootfs/csm.ko"
 cp "$work"/csm-vm-single "$work"/csm-vm-pair "$rootfs/bin/"
-if [ -n "$csm_ping" ] && [ "$arch" = x86_64 ] && [ "$suite" = pair ]; then
-  [ -x "$csm_ping" ] || die "csm-ping binary '$csm_ping' not found"
-  # A dynamic host binary: bring its loader and libraries along.
-  cp "$csm_ping" "$rootfs/bin/csm-ping"
-  for lib in $(ldd "$csm_ping" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
-    mkdir -p "$rootfs$(dirname "$lib")"
-    cp -L "$lib" "$rootfs$lib"
-  done
+
+# Dynamic programs built for $arch: bring their loader and libraries along,
+# found with readelf (ldd cannot inspect a foreign-architecture binary).
+if [ "$arch" = x86_64 ]; then
+  triplet=x86_64-linux-gnu; readelf=readelf; elf_machine='X86-64'
+else
+  triplet=aarch64-linux-gnu; readelf=aarch64-linux-gnu-readelf; elf_machine='AArch64'
 fi
+libdirs=(/lib/$triplet /usr/lib/$triplet /usr/$triplet/lib)
+copy_lib() {  # copy_lib PATH: the file the guest finds at PATH
+  [ -e "$rootfs$1" ] && return 0
+  mkdir -p "$rootfs$(dirname "$1")"
+  cp -L "$1" "$rootfs$1"
+}
+copy_needed() {  # copy_needed ELF: its libraries, recursively
+  local lib dir found
+  for lib in $("$readelf" -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+    found=""
+    for dir in "${libdirs[@]}"; do
+      [ -e "$dir/$lib" ] && { found=$dir/$lib; break; }
+    done
+    [ -n "$found" ] || die "library $lib of $(basename "$1") not found in ${libdirs[*]}$(
+      [ "$arch" = arm64 ] && echo ' (scripts/install-deps.sh vm-arm64-libs)')"
+    [ -e "$rootfs$found" ] && continue
+    copy_lib "$found"
+    copy_needed "$found"
+  done
+}
+program_names=()
+for prog in "${programs[@]}"; do
+  [ -x "$prog" ] || die "program '$prog' not found (build it first)"
+  "$readelf" -h "$prog" 2>/dev/null | grep -q "Machine:.*$elf_machine" ||
+    die "$prog is not an $arch binary"
+  name=$(basename "$prog")
+  program_names+=("$name")
+  cp "$prog" "$rootfs/bin/$name"
+  interp=$("$readelf" -l "$prog" | sed -n 's/.*program interpreter: \(.*\)\]/\1/p')
+  [ -z "$interp" ] || copy_lib "$interp"
+  copy_needed "$prog"
+done
+has_program() { local n; for n in "${program_names[@]}"; do [ "$n" = "$1" ] && return 0; done; return 1; }
 (cd "$rootfs" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
 
 # --- QEMU -------------------------------------------------------------------
@@ -115,12 +154,14 @@ fi
 # UNIX socket paths must stay short (108 bytes): keep them in /tmp.
 sockdir=$(mktemp -d /tmp/csm-vm.XXXXXX)
 sock=$sockdir/ivshmem.sock
+host_mem=""
 link=$sockdir/link.sock
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$sockdir"
+  rm -f "$host_mem"
 }
 trap cleanup EXIT
 
@@ -164,14 +205,32 @@ if [ "$suite" = single ]; then
 elif [ "$suite" = pair ]; then
   vms=(a b)
   rm -f "$link"
+  # Memory the host (this script) can read, shared by both VMs: the sealed
+  # baseline of csm-compare really goes through hypervisor-visible memory.
+  host_mem=/dev/shm/csm-vm-host-mem.$$
+  rm -f "$host_mem"; truncate -s 4M "$host_mem"
+  plain=(-object memory-backend-file,id=hostmem,share=on,mem-path="$host_mem",size=4M
+         -device ivshmem-plain,memdev=hostmem)
   # VM A owns the serial link between the guests (an out-of-band channel
   # for handing over realm and share IDs, as the realms' owners would).
-  boot a provider -chardev socket,id=link,path="$link",server=on,wait=off "${link_dev[@]}" &
+  boot a provider -chardev socket,id=link,path="$link",server=on,wait=off "${link_dev[@]}" \
+    "${plain[@]}" &
   pids+=($!)
   for _ in $(seq 200); do grep -q 'peer 0 joined' "$work/server.log" && [ -S "$link" ] && break; sleep 0.05; done
-  boot b consumer -chardev socket,id=link,path="$link",reconnect=1 "${link_dev[@]}" &
+  boot b consumer -chardev socket,id=link,path="$link",reconnect=1 "${link_dev[@]}" \
+    "${plain[@]}" &
   pids+=($!)
   wait "${pids[1]}" "${pids[2]}" || true
+  # csm-compare's sealed channels live in the host-visible memory: its
+  # header ("CSCHOST1") is there for anyone on the host to read.
+  if has_program csm-compare; then
+    if grep -q CSCHOST1 "$host_mem"; then
+      echo "  [host] NOTE csm-compare's sealed channel header is in host-visible memory $host_mem"
+    else
+      echo "  [host] FAIL: csm-compare's sealed channel header is not in the host-visible memory"
+      host_mem_fail=1
+    fi
+  fi
 else
   die "unknown suite '$suite'"
 fi
@@ -182,24 +241,33 @@ elapsed="$((elapsed_ms / 1000)).$(printf %03d $((elapsed_ms % 1000)))"
 # Every expected result must be there: a test that silently stopped early
 # must not look like a pass.
 declare -A expect
-expect[vm]="load version invalid_args valid_calls mmap_rules cleanup_on_close random_ioctls
+expect[vm]="load version invalid_args valid_calls fd_copy_fault mmap_rules cleanup_on_close random_ioctls
   counters_zero unbind_with_users hostile_peer unload_refused unload_reload"
 expect[a]="load a_link a_share a_attach_events a_stream a_ping a_revoke a_sees_detach
   a_provider_exit a_destroy a_counters_zero a_realm_gone pair_unload"
 expect[b]="load b_link b_attach_rw b_read_only b_consumer_rules b_stream b_revoke_zaps
   b_provider_exit b_counters_zero b_attach_before_dying"
-if [ -n "$csm_ping" ] && [ "$arch" = x86_64 ]; then
+if has_program csm-ping; then
   expect[a]+=" a_csm_ping_spin a_csm_ping_doorbell"
   expect[b]+=" b_csm_ping_spin b_csm_ping_doorbell"
 fi
-status=0; pass=0; fail=0
+if has_program csm-compare; then
+  expect[a]+=" a_csm_compare"
+  expect[b]+=" b_csm_compare"
+fi
+if has_program csm_device_test; then
+  expect[vm]+=" device_gtest"
+  expect[a]+=" device_gtest"
+  expect[b]+=" device_gtest"
+fi
+status=${host_mem_fail:-0}; pass=0; fail=0
 for v in "${vms[@]}"; do
   log=$work/$v.log
   rc=$(cat "$work/$v.rc" 2>/dev/null || echo missing)
   p=$(grep -c '^RESULT [a-z0-9_]* PASS' "$log" || true)
   f=$(grep -c '^RESULT [a-z0-9_]* FAIL' "$log" || true)
   pass=$((pass + p)); fail=$((fail + f))
-  grep -E '^(RESULT|CHECK FAILED|fuzz:|PERF|PING|NOTE)' "$log" | sed "s/^/  [$v] /" || true
+  grep -E '^(RESULT|CHECK FAILED|fuzz:|PERF|PING|COMPARE|GTEST|NOTE)' "$log" | sed "s/^/  [$v] /" || true
   if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
     echo "  [$v] FAIL: timed out after ${timeout_s}s"; status=1
   fi

@@ -53,8 +53,10 @@
  *               needed).
  *  ENOMEM       out of memory for the region itself.
  *  E2BIG        size above max_region_size.
- *  ETIMEDOUT    (sim only) revoke: the consumer did not confirm unmapping in
- *               time; the share is revoked in the state table regardless.
+ *  ETIMEDOUT    revoke (sim and emulated-RMM backends): the consumer did
+ *               not confirm unmapping in time; the share is revoked in the
+ *               state table regardless. Emulated RMM, any call that changes
+ *               state: another VM held the shared table lock too long.
  *  EFAULT       a user pointer is bad.
  *  EOPNOTSUPP   the backend lacks the feature (see CSM_FEAT_*).
  */
@@ -385,6 +387,55 @@ struct csm_attest {
 	__u32 token_format;
 	__u32 flags;
 	__u64 reserved[4];
+};
+
+/*
+ * CSM_TOKEN_EMULATED: the emulated RMM's token. An UNSIGNED claims record:
+ * there is no hardware root of trust and no key, so it proves nothing to a
+ * remote verifier; it only lets a caller check what the emulated RMM's
+ * tables say (challenge, caller, region, provider, consumers). Little-endian
+ * throughout. Layout: struct csm_emu_token, then @nr_consumers x struct
+ * csm_emu_token_consumer; the token length is exactly that.
+ */
+#define CSM_EMU_TOKEN_MAGIC	"CSM-EMU-TOKEN-1"	/* 15 chars + NUL */
+#define CSM_EMU_TOKEN_VERSION	1u
+
+/**
+ * struct csm_emu_token - header of a CSM_TOKEN_EMULATED token.
+ * @magic: CSM_EMU_TOKEN_MAGIC, NUL-padded.
+ * @version: CSM_EMU_TOKEN_VERSION.
+ * @nr_consumers: consumer records that follow the header.
+ * @caller_realm_id: the realm that asked for the token.
+ * @region_id: the region.
+ * @size: the region's size in bytes.
+ * @provider_realm_id: the region's provider.
+ * @challenge_len: CSM_CHALLENGE_MIN..CSM_CHALLENGE_MAX.
+ * @__pad: zero.
+ * @challenge: the verifier's nonce; bytes past @challenge_len are zero.
+ */
+struct csm_emu_token {
+	char magic[16];
+	__le32 version;
+	__le32 nr_consumers;
+	__le64 caller_realm_id;
+	__le64 region_id;
+	__le64 size;
+	__le64 provider_realm_id;
+	__le32 challenge_len;
+	__le32 __pad;
+	__u8 challenge[CSM_CHALLENGE_MAX];
+};
+
+/**
+ * struct csm_emu_token_consumer - one live share of the attested region.
+ * @realm_id: the consumer realm.
+ * @perm: CSM_PERM_RO or CSM_PERM_RW.
+ * @state: enum csm_share_state (GRANTED or ATTACHED).
+ */
+struct csm_emu_token_consumer {
+	__le64 realm_id;
+	__le32 perm;
+	__le32 state;
 };
 
 #define CSM_FD_CLOEXEC		(1u << 0) /* new fd gets O_CLOEXEC */

@@ -47,6 +47,13 @@ static int csm_emu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	struct csm_emu *e;
 	int ret;
 
+	/*
+	 * ivshmem-plain (same IDs, no MSI-X) is plain shared memory, e.g. the
+	 * host-visible buffer of the VM benchmarks: leave it to userspace.
+	 */
+	if (!pci_find_capability(pdev, PCI_CAP_ID_MSIX))
+		return -ENODEV;
+
 	e = devm_kzalloc(&pdev->dev, sizeof(*e), GFP_KERNEL);
 	if (!e)
 		return -ENOMEM;

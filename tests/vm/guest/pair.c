@@ -291,6 +291,92 @@ static void csm_ping_connect(void)
 	}
 }
 
+/* ---------------------------------------------------- csm-compare ---- */
+#define CSM_COMPARE "/bin/csm-compare"
+/*
+ * Small enough for TCG: every variant and both modes at three sizes, a few
+ * hundred messages each (the sweep and the counts of a real run take hours
+ * under TCG). The verdict is functional: both sides exit 0, which needs
+ * every step to finish with the responder's checksums matching.
+ */
+#define COMPARE_SIZES	"64,4K,64K"
+#define COMPARE_COUNT	"200"
+#define COMPARE_WARMUP	"20"
+
+/* A: the responder of csm-compare: CSM over /dev/csm, sealed over ivshmem. */
+static void csm_compare_serve(uint64_t peer)
+{
+	const char *host_mem = getenv("CSM_VM_HOST_MEM");
+	char peer_s[32], line[512], reply[512], share[64];
+	int out, st, ok;
+	pid_t pid;
+
+	if (access(CSM_COMPARE, X_OK)) {
+		printf("NOTE csm-compare is not in this initramfs (built with the csm-compare target only)\n");
+		link_send("compare-none");
+		return;
+	}
+	snprintf(peer_s, sizeof(peer_s), "%#llx", (unsigned long long)peer);
+	{
+		char *argv[] = { CSM_COMPARE, "--serve", "--peer", peer_s, "--host_mem",
+				 (char *)(host_mem ? host_mem : "(no ivshmem-plain device)"),
+				 "--sizes", COMPARE_SIZES, "--timeout", "120", "--cpus", "none",
+				 NULL };
+
+		pid = spawn_out(argv, &out);
+	}
+	ok = pid > 0;
+	do {
+		ok = ok && !read_line(out, line, sizeof(line), 30000);
+	} while (ok && strncmp(line, "share ", 6));
+	ok = ok && sscanf(line, "share %63s", share) == 1;
+	link_send("compare-share %s", ok ? share : "none");
+	ok = !link_expect("compare-done", 280000, reply, sizeof(reply)) && ok;
+	st = pid > 0 ? reap_within(pid, 30000) : -1;
+	if (pid > 0)
+		close(out);
+	vt_result("a_csm_compare", ok && st == 0 && strstr(reply, "compare-done 0"),
+		  "csm-compare --serve (share %s, host memory %s) exit %d; driver: %s",
+		  ok ? share : "?", host_mem ? host_mem : "none", st, reply);
+}
+
+/* B: the driver of csm-compare; its report becomes COMPARE lines. */
+static void csm_compare_connect(void)
+{
+	const char *host_mem = getenv("CSM_VM_HOST_MEM");
+	char line[512], share[64];
+	int out, st = -1, ok, rows = 0;
+	pid_t pid = -1;
+
+	ok = !link_expect("compare-", 200000, line, sizeof(line));
+	if (ok && !strcmp(line, "compare-none"))
+		return;
+	ok = ok && sscanf(line, "compare-share %63s", share) == 1 && strcmp(share, "none");
+	if (ok) {
+		char *argv[] = { CSM_COMPARE, "--connect", share, "--host_mem",
+				 (char *)(host_mem ? host_mem : "(no ivshmem-plain device)"),
+				 "--sizes", COMPARE_SIZES, "--count", COMPARE_COUNT,
+				 "--warmup", COMPARE_WARMUP, "--speed_ms", "20",
+				 "--cpus", "none", "--progress=false", NULL };
+
+		printf("COMPARE NOTE: TCG-emulated VMs, emulated RMM (no confidentiality): "
+		       "functional check, the numbers are not the machine's\n");
+		pid = spawn_out(argv, &out);
+		while (pid > 0 && !read_line(out, line, sizeof(line), 250000)) {
+			printf("COMPARE %s\n", line);
+			rows += !strncmp(line, "pingpong ", 9) || !strncmp(line, "stream ", 7);
+		}
+		st = pid > 0 ? reap_within(pid, 20000) : -1;
+		if (pid > 0)
+			close(out);
+	}
+	link_send("compare-done %d", st);
+	/* 5 variants x 2 modes x 3 sizes */
+	vt_result("b_csm_compare", ok && st == 0 && rows == 30,
+		  "csm-compare --connect %s across the VMs (sealed over %s): exit %d, %d of 30 steps",
+		  ok ? share : "?", host_mem ? host_mem : "none", st, rows);
+}
+
 /* ---------------------------------------------------------------- A ---- */
 static void provider(void)
 {
@@ -461,6 +547,7 @@ static void provider(void)
 	link_send("done");
 	free(rtt);
 	csm_ping_serve(peer);
+	csm_compare_serve(peer);
 	realm_gone(peer);
 }
 
@@ -687,6 +774,7 @@ static void consumer(void)
 	usleep(200000);
 	vt_result("b_counters_zero", vt_counters_zero() == 0, "after closing everything");
 	csm_ping_connect();
+	csm_compare_connect();
 
 	/* Attach once more and keep it while this VM powers off (test.sh). */
 	ok = !link_expect("share4", 30000, line, sizeof(line)) &&

@@ -183,6 +183,17 @@ static void test_valid(int fd)
 	CHECK(ret == 0 && at.token_format == CSM_TOKEN_EMULATED &&
 	      memmem(token, at.token_len, at.challenge, 48) != NULL &&
 	      memmem(token, at.token_len, &region, 8) != NULL, "attest ret %d", ret);
+	if (!ret) {	/* the UAPI layout of the emulated token, field by field */
+		struct csm_emu_token t;
+
+		memcpy(&t, token, sizeof(t));
+		CHECK(at.token_len == sizeof(t) && !strcmp(t.magic, CSM_EMU_TOKEN_MAGIC) &&
+		      t.version == CSM_EMU_TOKEN_VERSION && t.nr_consumers == 0 &&
+		      t.caller_realm_id == self && t.region_id == region &&
+		      t.size == 128 * 1024 && t.provider_realm_id == self &&
+		      t.challenge_len == 48 && !memcmp(t.challenge, at.challenge, 48),
+		      "emulated token len %u", at.token_len);
+	}
 
 	/* own doorbell: rung locally, readable once, then EAGAIN */
 	memset(&db, 0, sizeof(db)); db.region_id = region; db.flags = CSM_FD_CLOEXEC;
@@ -213,6 +224,64 @@ static void test_valid(int fd)
 	memset(&d, 0, sizeof(d)); d.region_id = region;
 	CHECK(vt_ioctl(fd, CSM_IOC_DESTROY, &d) == 0, "destroy");
 	vt_result("valid_calls", GROUP_OK(), "create/info/list/attest/doorbell/event fds");
+}
+
+/* Lowest free fd number: a leaked fd would take it. */
+static int lowest_free_fd(void)
+{
+	int fd = dup(0);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+/*
+ * The fd-returning ioctls with an argument userspace can read but not
+ * write: the copy-out fails (EFAULT) and must leave neither an installed
+ * fd nor the doorbell/event file behind.
+ */
+static void test_fd_copy_fault(int fd)
+{
+	uint64_t region, off;
+	struct csm_destroy d;
+	void *page;
+	int ret, before, i;
+
+	GROUP_BEGIN();
+	CHECK(vt_create(fd, 64 * 1024, &region, &off) == 0, "create");
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(page != MAP_FAILED, "mmap");
+	if (page == MAP_FAILED)
+		return;
+	before = lowest_free_fd();
+	for (i = 0; i < 100; i++) {
+		struct csm_doorbell_fd *db = page;
+		struct csm_event_fd *ef = page;
+
+		mprotect(page, 4096, PROT_READ | PROT_WRITE);
+		memset(page, 0, 4096);
+		db->region_id = region;
+		db->flags = i & 1 ? CSM_FD_CLOEXEC : 0;
+		mprotect(page, 4096, PROT_READ);
+		ret = vt_ioctl(fd, CSM_IOC_DOORBELL_FD, page);
+		CHECK(ret == -EFAULT, "doorbell fd into a read-only argument: %d", ret);
+		mprotect(page, 4096, PROT_READ | PROT_WRITE);
+		memset(page, 0, 4096);
+		ef->flags = i & 1 ? CSM_FD_CLOEXEC : 0;
+		mprotect(page, 4096, PROT_READ);
+		ret = vt_ioctl(fd, CSM_IOC_EVENT_FD, page);
+		CHECK(ret == -EFAULT, "event fd into a read-only argument: %d", ret);
+	}
+	CHECK(lowest_free_fd() == before, "lowest free fd %d, was %d", lowest_free_fd(), before);
+	CHECK(vt_counter("doorbell_fds") == 0 && vt_counter("event_fds") == 0,
+	      "doorbell_fds %ld event_fds %ld", vt_counter("doorbell_fds"),
+	      vt_counter("event_fds"));
+	munmap(page, 4096);
+	memset(&d, 0, sizeof(d)); d.region_id = region;
+	CHECK(vt_ioctl(fd, CSM_IOC_DESTROY, &d) == 0, "destroy");
+	vt_result("fd_copy_fault", GROUP_OK(),
+		  "200 doorbell/event fd calls with a read-only argument: EFAULT, no fd or file left");
 }
 
 static void test_mmap(int fd)
@@ -533,6 +602,7 @@ int main(int argc, char **argv)
 	test_version(fd);
 	test_invalid(fd);
 	test_valid(fd);
+	test_fd_copy_fault(fd);
 	test_mmap(fd);
 	close(fd);
 	test_cleanup_on_close();
