@@ -44,7 +44,7 @@ install(FILES ${PROJECT_BINARY_DIR}/csm-package/csmConfig.cmake
 # `pkg-config --libs csm` to find, so its needs are public.
 set(CSM_PC_REQUIRES "absl_status absl_statusor absl_strings absl_str_format absl_time")
 if(CSM_STATIC_LIB)
-  string(APPEND CSM_PC_REQUIRES " liburing libcrypto")
+  string(APPEND CSM_PC_REQUIRES " liburing libcrypto libcbor")
 endif()
 if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}" OR IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
   message(FATAL_ERROR "csm: csm.pc needs CMAKE_INSTALL_LIBDIR and CMAKE_INSTALL_INCLUDEDIR relative to the prefix")
@@ -79,6 +79,7 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/kmod/
   FILES_MATCHING PATTERN "*.c" PATTERN "*.h" PATTERN "Kbuild" PATTERN "Makefile"
   PATTERN "*.mod.c" EXCLUDE PATTERN ".*" EXCLUDE)
 install(FILES ${PROJECT_SOURCE_DIR}/include/csm/uapi/csm.h
+              ${PROJECT_SOURCE_DIR}/include/csm/uapi/attestation_cca.h
   DESTINATION ${CSM_DKMS_DIR}/include/csm/uapi COMPONENT dkms EXCLUDE_FROM_ALL)
 
 # Device access: the udev rule and the group it names.

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages csm needs, and nothing when all are present.
-#   scripts/install-deps.sh [build|test|vm|vm-arm64|kernel-lint|package|report]...   (default: build)
+#   scripts/install-deps.sh [build|test|vm|vm-arm64|vm-arm64-libs|kernel-lint|package|report|monitor]...
+#   (default: build)
 # build: compiler, CMake, libraries.  test: + clang/libFuzzer for fuzz targets.
 # vm: + QEMU, kernel headers, busybox for the kernel-module VM tests.
 # vm-arm64: + the arm64 dpkg architecture, cross compiler, qemu-system-arm.
+# vm-arm64-libs: + the cross C++ compiler and the :arm64 libraries libcsm,
+#   csm-ping, csm-compare and csm_device_test link (cross-built with
+#   cmake/toolchains/aarch64-linux-gnu.cmake for the arm64 VM suites).
 # kernel-lint: + sparse and the newest Debian 6.12 amd64 headers (kmod-check).
 # package: + debhelper (with dh-dkms), DKMS, lintian, kernel headers: packaging/build-debs.sh.
 # report: + gnuplot (no X) and the openssl tool for bench/report/make-report.sh.
+# monitor: + dtc, libcbor and the openssl tool for the RSI test monitor's
+#   suites (tests/vm/run-rsi-suite.sh; also needs vm and vm-arm64).
 # Kernel images, arm64 headers and checkpatch.pl are fetched, not installed:
 # scripts/vm/fetch-inputs.sh.
 set -euo pipefail
@@ -20,11 +26,18 @@ for w in "${want[@]}"; do
   case "$w" in
     build) pkgs+=(build-essential cmake ninja-build pkg-config git
                   liburing-dev libboost-dev libabsl-dev libbenchmark-dev
-                  libgtest-dev libgmock-dev libssl-dev) ;;
+                  libgtest-dev libgmock-dev libssl-dev libcbor-dev) ;;
     test)  pkgs+=(clang libclang-rt-14-dev) ;;
     vm)    pkgs+=(qemu-system-x86 busybox-static cpio gzip linux-headers-amd64) ;;
     vm-arm64)
            pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm)
+           arm64_arch=1 ;;
+    vm-arm64-libs)
+           # Boost is headers only (architecture-independent, from 'build').
+           # Multi-Arch: same packages must match the amd64 versions, so
+           # apt may upgrade those (e.g. libssl3) alongside.
+           pkgs+=(g++-aarch64-linux-gnu libabsl-dev:arm64 libssl-dev:arm64 liburing-dev:arm64
+                  libbenchmark-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64 libcbor-dev:arm64)
            arm64_arch=1 ;;
     kernel-lint)
            pkgs+=(sparse linux-headers-amd64)
@@ -46,7 +59,8 @@ for w in "${want[@]}"; do
            pkgs+=("$h612") ;;
     package) pkgs+=(debhelper dh-dkms dkms lintian fakeroot dpkg-dev linux-headers-amd64) ;;
     report) pkgs+=(gnuplot-nox openssl) ;;
-    *) echo "install-deps: unknown set '$w' (expected build, test, vm, vm-arm64, kernel-lint, package or report)" >&2; exit 2 ;;
+    monitor) pkgs+=(device-tree-compiler libcbor-dev libssl-dev openssl) ;;
+    *) echo "install-deps: unknown set '$w' (expected build, test, vm, vm-arm64, vm-arm64-libs, kernel-lint, package, report or monitor)" >&2; exit 2 ;;
   esac
 done
 

@@ -6,7 +6,7 @@
 #   CSM_FUZZ_SECONDS=N   seconds per fuzz target (default 20)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh build test package vm vm-arm64 kernel-lint report
+scripts/install-deps.sh build test package vm vm-arm64 vm-arm64-libs kernel-lint report monitor
 # Kernel images, arm64 headers and checkpatch for the VM and kernel suites,
 # fetched once into build/vm-cache (outside any test's time limit).
 scripts/vm/fetch-inputs.sh x86_64 arm64 lint

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "csm/attestation_cca.h"
 #include "csm/uapi/csm.h"
 #include "errors.h"
 
@@ -194,9 +195,16 @@ absl::StatusOr<AttestationClaims> Device::Verify(std::span<const uint8_t> token)
   if (token.size() >= 16 && memcmp(token.data(), "CSM-SIM-TOKEN-v1", 16) == 0) {
     return VerifySimToken(token, sim_dir_);
   }
-  return absl::UnimplementedError(
-      "this token is not a simulator token; verifying CCA/emulated tokens is not implemented "
-      "in libcsm yet");
+  if (token.size() >= 16 && memcmp(token.data(), CSM_EMU_TOKEN_MAGIC, 16) == 0) {
+    return VerifyEmulatedToken(token);
+  }
+  if (LooksLikeCcaEvidence(token)) {  // RSI backend; trust anchor from $CSM_CCA_TRUST_KEY
+    absl::StatusOr<CcaEvidenceClaims> cca = VerifyCcaEvidence(token);
+    if (!cca.ok()) return cca.status();
+    return std::move(cca->claims);
+  }
+  return absl::InvalidArgumentError(
+      "this token is neither a simulator, an emulated-RMM nor a CCA (RSI) token");
 }
 
 }  // namespace csm
