@@ -69,8 +69,13 @@ if [ $arm64_arch -eq 1 ] && ! dpkg --print-foreign-architectures | grep -qx arm6
   need_arch=1
 fi
 missing=()
+native=$(dpkg --print-architecture)
 for p in "${pkgs[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  # A bare name means the native package; with a foreign architecture
+  # added, dpkg-query would otherwise list both (foo:amd64, foo:arm64).
+  q=$p
+  if [[ $p != *:* ]] && dpkg-query -W "$p:$native" >/dev/null 2>&1; then q=$p:$native; fi
+  status=$(dpkg-query -W -f='${Status}' "$q" 2>/dev/null || true)
   [ "$status" = "install ok installed" ] || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && [ $need_arch -eq 0 ] && exit 0
