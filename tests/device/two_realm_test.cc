@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -94,7 +95,10 @@ class Peer {
   RealmId Meet(const std::string& point, RealmId self) {
     for (int i = 0; i < 600; ++i) {  // the other VM may still be booting
       Send(point, self.value());
-      if (std::optional<uint64_t> v = Expect(point, absl::Milliseconds(200))) {
+      std::optional<uint64_t> v = Expect(point, absl::Milliseconds(200));
+      // Our own line coming back (echoed before the other side set its line
+      // raw) is not the peer's.
+      if (v && *v != self.value()) {
         Send(point, self.value());  // it may have missed the ones before
         return RealmId(*v);
       }
@@ -125,6 +129,13 @@ Link& KernelLink() {
   if (link.fd < 0) {
     const char* path = getenv("CSM_TEST_LINK");
     if (path != nullptr) link.fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    // A serial line in its default (cooked) mode echoes what it receives
+    // back to the sender, which would then read its own lines as the peer's.
+    termios t;
+    if (link.fd >= 0 && tcgetattr(link.fd, &t) == 0) {
+      cfmakeraw(&t);
+      tcsetattr(link.fd, TCSANOW, &t);
+    }
   }
   return link;
 }
