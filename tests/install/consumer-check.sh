@@ -99,10 +99,10 @@ check_debs() {  # WORK VERSION
            "$root/usr/lib/sysusers.d/csm.conf"; do
     [ -e "$f" ] || fail "${f#"$root"} is in no package"
   done
-  dpkg-deb -f "$debs/csm-tools_${version}_$arch.deb" Depends | grep -q "libcsm0 (>= $version)" ||
+  dpkg-deb -f "$debs/csm-tools_${version}_$arch.deb" Depends | grep "libcsm0 (>= $version)" >/dev/null ||
     fail "csm-tools does not depend on libcsm0 (>= $version)"
-  objdump -p "$libdir/libcsm.so.0" | grep -q 'SONAME *libcsm.so.0$' || fail "libcsm.so.0 has no SONAME libcsm.so.0"
-  LD_LIBRARY_PATH=$libdir ldd "$root/usr/bin/csm-ping" | grep -q "libcsm.so.0 => $libdir/" ||
+  objdump -p "$libdir/libcsm.so.0" | grep 'SONAME *libcsm.so.0$' >/dev/null || fail "libcsm.so.0 has no SONAME libcsm.so.0"
+  LD_LIBRARY_PATH=$libdir ldd "$root/usr/bin/csm-ping" | grep "libcsm.so.0 => $libdir/" >/dev/null ||
     fail "the packaged csm-ping does not use the packaged libcsm.so.0"
   rm -rf "$work/sim-ping" && mkdir -p "$work/sim-ping"
   out=$(CSM_SIM_DIR=$work/sim-ping LD_LIBRARY_PATH=$libdir "$root/usr/bin/csm-ping" --json --count 300 --sizes 64 2>&1) ||
@@ -127,7 +127,7 @@ check_debs() {  # WORK VERSION
       >>"$work/dkms.log" 2>&1 || { cat "$work/dkms.log"; find "$work/dkms" -name make.log -exec cat {} +; fail "dkms build failed"; }
   ko=$(find "$work/dkms/csm/$version/$kver" -name 'csm.ko*' | head -1)
   [ -n "$ko" ] || fail "dkms built no csm.ko"
-  modinfo -F vermagic "$ko" | grep -q "^$kver " || fail "$ko is not built for $kver"
+  modinfo -F vermagic "$ko" | grep "^$kver " >/dev/null || fail "$ko is not built for $kver"
   echo "dkms: $(basename "$ko") built for $kver"
 }
 

@@ -104,7 +104,7 @@ copy_needed() {  # copy_needed ELF: its libraries, recursively
 program_names=()
 for prog in "${programs[@]}"; do
   [ -x "$prog" ] || die "program '$prog' not found (build it first)"
-  "$readelf" -h "$prog" 2>/dev/null | grep -q "Machine:.*$elf_machine" ||
+  "$readelf" -h "$prog" 2>/dev/null | grep "Machine:.*$elf_machine" >/dev/null ||
     die "$prog is not an $arch binary"
   name=$(basename "$prog")
   program_names+=("$name")
