@@ -388,8 +388,48 @@ absl::Status RunEcho(std::span<std::byte> region, const Layout& layout, Bells be
   Mode mode = Mode::kAdaptive;
   uint32_t budget = 4096;
   for (;;) {
-    absl::StatusOr<ChannelMessage> m = ReceiveWithin(receiver, mode, budget, idle_timeout);
-    if (!m.ok()) return m.status();
+    ChannelMessage msg;
+    if (mode == Mode::kSpin) {
+      // The counterpart of Pinger::RoundTripSpin: a spin-mode ping is
+      // answered straight through the endpoints; anything else (a mode
+      // change, floor, stop) goes on to the general path below.
+      ChannelConsumer& in = receiver.endpoint();
+      RingResult r = RingResult::kWouldBlock;
+      if (absl::Status s = SpinUntil(
+              [&] { return (r = in.try_receive(msg)) != RingResult::kWouldBlock; },
+              "waiting for a message", idle_timeout);
+          !s.ok()) {
+        return s;
+      }
+      if (r != RingResult::kOk) return in.last_fault();
+      MessageHeader ping;
+      if (msg.data.size() >= sizeof(ping)) {
+        std::memcpy(&ping, msg.data.data(), sizeof(ping));  // read once, then checked
+        if (ping.kind == static_cast<uint32_t>(Kind::kPing) && ping.size == msg.data.size() &&
+            ping.value == EncodeMode(Mode::kSpin, 0)) {
+          const MessageHeader ack{static_cast<uint32_t>(Kind::kAck), sizeof(MessageHeader),
+                                  ping.seq, Checksum(msg.data.data(), msg.data.size())};
+          ChannelProducer& out = sender.endpoint();
+          ChannelLoan loan;
+          if (absl::Status s = SpinUntil(
+                  [&] { return (r = out.try_loan(sizeof(ack), loan)) != RingResult::kWouldBlock; },
+                  "waiting for room");
+              !s.ok()) {
+            return s;
+          }
+          if (r != RingResult::kOk) return out.last_fault();
+          std::memcpy(loan.data.data(), &ack, sizeof(ack));
+          if (absl::Status s = out.commit(loan); !s.ok()) return s;
+          if (absl::Status s = in.release(msg); !s.ok()) return s;
+          continue;
+        }
+      }
+    } else {
+      absl::StatusOr<ChannelMessage> received = ReceiveWithin(receiver, mode, budget, idle_timeout);
+      if (!received.ok()) return received.status();
+      msg = *received;
+    }
+    const ChannelMessage* m = &msg;
     absl::StatusOr<MessageHeader> h = ReadHeader(m->data);
     if (!h.ok()) return h.status();
     if (h->size != m->data.size() && h->kind != static_cast<uint32_t>(Kind::kFloor)) {
