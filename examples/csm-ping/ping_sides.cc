@@ -223,23 +223,12 @@ absl::StatusOr<MessageHeader> Pinger::ReceiveAck(Mode mode, const WaitOptions& w
 absl::Status Pinger::RoundTripSpin(uint64_t size, uint64_t seq) {
   const MessageHeader ping{static_cast<uint32_t>(Kind::kPing), static_cast<uint32_t>(size), seq,
                            EncodeMode(Mode::kSpin, 0)};
-  ChannelProducer& out = sender_.endpoint();
   ChannelConsumer& in = receiver_.endpoint();
-  ChannelLoan loan;
-  RingResult r = RingResult::kWouldBlock;
-  if (absl::Status s = SpinUntil(
-          [&] { return (r = out.try_loan(size, loan)) != RingResult::kWouldBlock; },
-          "waiting for room");
-      !s.ok()) {
-    return s;
-  }
-  if (r != RingResult::kOk) return out.last_fault();
-  std::memcpy(loan.data.data(), &ping, sizeof(ping));
-  FillPayload(loan.data.data() + sizeof(ping), size - sizeof(ping), seq);
-  if (absl::Status s = out.commit(loan); !s.ok()) return s;
+  if (absl::Status s = SendMessage(sender_, ping, size, Mode::kSpin, 0); !s.ok()) return s;
   // Computed while the echo side works, not after its answer arrives.
   const uint64_t expected = HeaderSum(ping) + PayloadSum(size - sizeof(ping), seq);
   ChannelMessage m;
+  RingResult r = RingResult::kWouldBlock;
   if (absl::Status s = SpinUntil(
           [&] { return (r = in.try_receive(m)) != RingResult::kWouldBlock; },
           "waiting for a message");
@@ -409,17 +398,9 @@ absl::Status RunEcho(std::span<std::byte> region, const Layout& layout, Bells be
             ping.value == EncodeMode(Mode::kSpin, 0)) {
           const MessageHeader ack{static_cast<uint32_t>(Kind::kAck), sizeof(MessageHeader),
                                   ping.seq, Checksum(msg.data.data(), msg.data.size())};
-          ChannelProducer& out = sender.endpoint();
-          ChannelLoan loan;
-          if (absl::Status s = SpinUntil(
-                  [&] { return (r = out.try_loan(sizeof(ack), loan)) != RingResult::kWouldBlock; },
-                  "waiting for room");
-              !s.ok()) {
+          if (absl::Status s = SendMessage(sender, ack, sizeof(ack), Mode::kSpin, 0); !s.ok()) {
             return s;
           }
-          if (r != RingResult::kOk) return out.last_fault();
-          std::memcpy(loan.data.data(), &ack, sizeof(ack));
-          if (absl::Status s = out.commit(loan); !s.ok()) return s;
           if (absl::Status s = in.release(msg); !s.ok()) return s;
           continue;
         }
