@@ -18,12 +18,12 @@ void BM_MpmcThroughput(benchmark::State& state) {
   SharedPair mem = SharedPair::Make(*MpmcRingBytes<uint64_t>(kCapacity));
   if (!FormatMpmcRing<uint64_t>(mem.a.span(), kCapacity).ok()) std::abort();
   const int64_t total = kItemsPerIteration * static_cast<int64_t>(state.max_iterations);
-  std::atomic<int64_t> consumed{0};
+  alignas(wire::kLineSpacing) std::atomic<int64_t> consumed{0};  // apart from our locals
   std::vector<std::thread> threads;
   for (int p = 0; p < producers; ++p) {
-    threads.emplace_back([&, p] {
+    threads.emplace_back([span = mem.b.span(), p, producers, total] {
       PinToCpu(1 + p);
-      auto e = MpmcEndpoint<uint64_t>::Attach(mem.b.span());
+      auto e = MpmcEndpoint<uint64_t>::Attach(span);
       for (int64_t i = p; i < total; i += producers) {
         while (e->try_push(static_cast<uint64_t>(i)) != RingResult::kOk) std::this_thread::yield();
       }
@@ -31,9 +31,9 @@ void BM_MpmcThroughput(benchmark::State& state) {
   }
   // The benchmark thread is one consumer; the others help it drain.
   for (int c = 1; c < consumers; ++c) {
-    threads.emplace_back([&, c] {
+    threads.emplace_back([span = mem.a.span(), &consumed, c, total] {
       PinToCpu(c);
-      auto e = MpmcEndpoint<uint64_t>::Attach(mem.a.span());
+      auto e = MpmcEndpoint<uint64_t>::Attach(span);
       uint64_t v;
       while (consumed.load(std::memory_order_relaxed) < total) {
         if (e->try_pop(v) == RingResult::kOk) {

@@ -4,6 +4,7 @@
 #include <thread>
 #include <vector>
 
+#include "csm/ring/shared_access.h"
 #include "csm/ring/shared_span.h"
 #include "gtest/gtest.h"
 
@@ -157,6 +158,34 @@ TEST_F(SpscTest, ConsumerPositionPastProducerIsAFault) {
   EXPECT_EQ(producer_->try_push_burst(std::vector<Msg>(3)).result, RingResult::kWouldBlock);
   consumer_line()->position = 9;
   EXPECT_EQ(producer_->try_push_burst(std::vector<Msg>(3)).result, RingResult::kPeerFault);
+}
+
+// The producer stores a slot's word before its position, so a consumer may
+// take items on their words while the position still trails; the position
+// catching up later is honest, and bursts go on from there.
+TEST_F(SpscTest, PopsAheadOfTheProducersPositionThenBursts) {
+  for (uint64_t i = 0; i < 6; ++i) ASSERT_EQ(producer_->try_push({i, Check(i)}), RingResult::kOk);
+  wire::IndexLine* producer_line = ProducerLine(pview_.span());
+  shared::StoreRelease(&producer_line->position, uint64_t{1});  // as if still in flight
+  Msg m;
+  for (uint64_t i = 0; i < 3; ++i) {
+    ASSERT_EQ(consumer_->try_pop(m), RingResult::kOk);
+    EXPECT_EQ(m.seq, i);
+  }
+  shared::StoreRelease(&producer_line->position, uint64_t{2});  // still behind us: fine
+  ASSERT_EQ(consumer_->try_pop(m), RingResult::kOk);
+  EXPECT_EQ(m.seq, 3u);
+  shared::StoreRelease(&producer_line->position, uint64_t{6});
+  Msg out[4];
+  const BurstResult r = consumer_->try_pop_burst(out);
+  EXPECT_EQ(r.count, 2u);
+  EXPECT_EQ(out[0].seq, 4u);
+  EXPECT_EQ(out[1].seq, 5u);
+  EXPECT_EQ(consumer_->try_pop(m), RingResult::kWouldBlock);
+  EXPECT_EQ(consumer_->stats().peer_faults, 0u);
+  // Going backwards is not honest.
+  shared::StoreRelease(&producer_line->position, uint64_t{5});
+  EXPECT_EQ(consumer_->try_pop_burst(out).result, RingResult::kPeerFault);
 }
 
 TEST_F(SpscTest, ThreadsPassAMillionItemsInOrder) {

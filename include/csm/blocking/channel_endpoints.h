@@ -18,7 +18,7 @@ class ChannelSender {
  public:
   // `own_bell` is the doorbell this side sleeps on (rung by the receiver
   // when it frees space); `peer_bell` wakes the receiver.
-  ChannelSender(ChannelProducer producer, Doorbell own_bell, Doorbell peer_bell)
+  ChannelSender(ChannelProducer&& producer, Doorbell own_bell, Doorbell peer_bell)
       : producer_(std::move(producer)),
         own_bell_(std::move(own_bell)),
         peer_bell_(std::move(peer_bell)) {}
@@ -44,7 +44,7 @@ class ChannelSender {
 
 class ChannelReceiver {
  public:
-  ChannelReceiver(ChannelConsumer consumer, Doorbell own_bell, Doorbell peer_bell)
+  ChannelReceiver(ChannelConsumer&& consumer, Doorbell own_bell, Doorbell peer_bell)
       : consumer_(std::move(consumer)),
         own_bell_(std::move(own_bell)),
         peer_bell_(std::move(peer_bell)) {}

@@ -13,7 +13,7 @@ template <RingPayload T>
 class SpscSender {
  public:
   // `own_bell` wakes us when the receiver frees slots; `peer_bell` wakes it.
-  SpscSender(SpscProducer<T> producer, Doorbell own_bell, Doorbell peer_bell)
+  SpscSender(SpscProducer<T>&& producer, Doorbell own_bell, Doorbell peer_bell)
       : producer_(std::move(producer)), own_(std::move(own_bell)), peer_(std::move(peer_bell)) {}
 
   // Waits for a free slot and pushes. DeadlineExceeded, or DataLoss if the
@@ -45,7 +45,7 @@ class SpscSender {
 template <RingPayload T>
 class SpscReceiver {
  public:
-  SpscReceiver(SpscConsumer<T> consumer, Doorbell own_bell, Doorbell peer_bell)
+  SpscReceiver(SpscConsumer<T>&& consumer, Doorbell own_bell, Doorbell peer_bell)
       : consumer_(std::move(consumer)), own_(std::move(own_bell)), peer_(std::move(peer_bell)) {}
 
   // Waits for an item and pops it. DeadlineExceeded, or DataLoss if the

@@ -66,9 +66,10 @@ struct ChannelMessage {
   uint64_t end = 0;  // consumer position just past the record
 };
 
-// Endpoints are cache-line aligned: their private positions and counters
-// change on every operation and must not share a line with the other side's.
-class alignas(wire::kCacheLine) ChannelProducer {
+// Endpoints are line-pair aligned (see spsc_ring.h): their private positions
+// and counters change on every operation and must not share a line, or an
+// adjacent-line prefetch pair, with the other side's.
+class alignas(wire::kLineSpacing) ChannelProducer {
  public:
   static absl::StatusOr<ChannelProducer> Attach(std::span<std::byte> span);
 
@@ -123,7 +124,7 @@ class alignas(wire::kCacheLine) ChannelProducer {
   FaultRecord fault_;
 };
 
-class alignas(wire::kCacheLine) ChannelConsumer {
+class alignas(wire::kLineSpacing) ChannelConsumer {
  public:
   static absl::StatusOr<ChannelConsumer> Attach(std::span<std::byte> span);
 

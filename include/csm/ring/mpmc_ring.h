@@ -44,9 +44,10 @@ absl::StatusOr<uint64_t> MpmcRingBytes(uint64_t capacity) {
   return SpanBytes(*g);
 }
 
-// Cache-line aligned, so endpoints of several threads never share a line.
+// Line-pair aligned (see spsc_ring.h), so endpoints of several threads never
+// share a line or an adjacent-line prefetch pair.
 template <RingPayload T>
-class alignas(wire::kCacheLine) MpmcEndpoint {
+class alignas(wire::kLineSpacing) MpmcEndpoint {
  public:
   // How many times one operation re-reads a counter that others keep moving
   // before reporting kWouldBlock: generous for honest contention, finite

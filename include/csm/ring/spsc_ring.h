@@ -46,11 +46,12 @@ concept RingPayload = std::is_trivially_copyable_v<T> && alignof(T) <= wire::kSl
 namespace spsc_detail {
 
 // State both endpoints share the shape of: private geometry and line pointers.
-// Aligned to a cache line: an endpoint's private state is written on every
-// operation, so a producer and a consumer object placed side by side (two
-// threads of one process) must not share a line.
+// Aligned to a line pair (kLineSpacing): an endpoint's private state is
+// written on every operation, so a producer and a consumer object placed side
+// by side (two threads of one process) must not share a line, nor the pair
+// of lines the adjacent-line prefetcher fetches together.
 template <typename T>
-class alignas(wire::kCacheLine) Endpoint {
+class alignas(wire::kLineSpacing) Endpoint {
  public:
   uint64_t capacity() const { return mask_ + 1; }
   const RingStats& stats() const { return stats_; }
