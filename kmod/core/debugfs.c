@@ -4,6 +4,9 @@
  *   counters  live objects (must return to 0 when nothing is open) and
  *             totals (events, rings, drops, rejected ioctls)
  *   regions   this realm's regions, their shares and mappings
+ *   rescan_hold  test knob: 1 defers share rescans (events), 0 releases
+ *             and runs them, so a test can make a consumer's attach and
+ *             detach fall between two rescans of the provider
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -28,7 +31,9 @@ static int csm_counters_show(struct seq_file *m, void *unused)
 		   atomic64_read(&c->rings_sent),
 		   atomic64_read(&c->rings_received),
 		   atomic64_read(&c->rings_dropped));
-	seq_printf(m, "bad_ioctls %lld\n", atomic64_read(&c->bad_ioctls));
+	seq_printf(m, "bad_ioctls %lld\nrescan_lost %lld\n",
+		   atomic64_read(&c->bad_ioctls),
+		   atomic64_read(&c->rescan_lost));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(csm_counters);
@@ -47,14 +52,41 @@ static int csm_regions_show(struct seq_file *m, void *unused)
 			   r->desc.size, r->desc.provider_realm_id,
 			   r->desc.perm, r->state, r->share_id);
 		list_for_each_entry(s, &r->shares, link)
-			seq_printf(m, "  share %llu consumer 0x%llx perm %u state %u\n",
+			seq_printf(m, "  share %llu consumer 0x%llx perm %u state %u attaches %u\n",
 				   s->share_id, s->consumer, s->perm,
-				   s->last_state);
+				   s->last_state, s->attaches_seen);
 	}
 	mutex_unlock(&dev->lock);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(csm_regions);
+
+static int csm_rescan_hold_get(void *data, u64 *val)
+{
+	struct csm_dev *dev = data;
+
+	mutex_lock(&dev->lock);
+	*val = dev->rescan_hold;
+	mutex_unlock(&dev->lock);
+	return 0;
+}
+
+static int csm_rescan_hold_set(void *data, u64 val)
+{
+	struct csm_dev *dev = data;
+
+	if (val > 1)
+		return -EINVAL;
+	mutex_lock(&dev->lock);
+	dev->rescan_hold = val;
+	/* Not once the backend is gone: unregister has cancelled the work. */
+	if (!val && dev->rmm)
+		queue_work(system_wq, &dev->rescan_work);
+	mutex_unlock(&dev->lock);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(csm_rescan_hold_fops, csm_rescan_hold_get,
+			 csm_rescan_hold_set, "%llu\n");
 
 void csm_debugfs_init(struct csm_dev *dev)
 {
@@ -63,6 +95,8 @@ void csm_debugfs_init(struct csm_dev *dev)
 			    &csm_counters_fops);
 	debugfs_create_file("regions", 0400, dev->debugfs, dev,
 			    &csm_regions_fops);
+	debugfs_create_file_unsafe("rescan_hold", 0600, dev->debugfs, dev,
+				   &csm_rescan_hold_fops);
 }
 
 void csm_debugfs_exit(struct csm_dev *dev)

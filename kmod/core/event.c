@@ -52,6 +52,24 @@ void csm_event_post(struct csm_file *f, u32 type, u64 region_id,
 	wake_up_interruptible_poll(&q->wq, EPOLLIN | EPOLLRDNORM);
 }
 
+/*
+ * @n events for @f were lost before they were queued: the next event
+ * carries CSM_EVENT_F_LOST and its seq jumps by @n.
+ */
+void csm_event_lost(struct csm_file *f, u64 n)
+{
+	struct csm_event_queue *q;
+	unsigned long flags;
+
+	if (!f)
+		return;
+	q = &f->events;
+	spin_lock_irqsave(&q->lock, flags);
+	q->seq += n;
+	q->lost = true;
+	spin_unlock_irqrestore(&q->lock, flags);
+}
+
 static ssize_t csm_event_read(struct file *file, char __user *buf,
 			      size_t count, loff_t *ppos)
 {

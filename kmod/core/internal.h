@@ -53,6 +53,7 @@ struct csm_counters {
 	atomic64_t rings_received;
 	atomic64_t rings_dropped;
 	atomic64_t bad_ioctls;
+	atomic64_t rescan_lost;	/* rescans that could not replay every cycle */
 };
 
 struct csm_dev {
@@ -72,6 +73,7 @@ struct csm_dev {
 	struct inode *mapping_inode;
 	u64 next_cookie;
 	struct work_struct rescan_work;
+	bool rescan_hold;		/* debugfs test knob; under @lock */
 	struct work_struct doorbell_work;
 	struct dentry *debugfs;
 	struct csm_counters cnt;
@@ -101,6 +103,7 @@ struct csm_share_shadow {
 	u32 slot;
 	u32 perm;
 	u32 last_state;			/* enum csm_rmm_share_state */
+	u32 attaches_seen;		/* the backend's attach count then */
 	u32 rings_seen;
 };
 
@@ -150,6 +153,8 @@ int csm_region_destroy(struct csm_file *f, struct csm_region *r, bool force);
 int csm_region_detach(struct csm_file *f, struct csm_region *r);
 void csm_file_release_regions(struct csm_file *f);
 void csm_rescan_work(struct work_struct *work);
+void csm_share_forget(struct csm_dev *dev, struct csm_region *r,
+		      struct csm_share_shadow *s);
 
 /* ioctl.c */
 long csm_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
@@ -158,6 +163,7 @@ long csm_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 void csm_events_init(struct csm_event_queue *q);
 void csm_event_post(struct csm_file *f, u32 type, u64 region_id,
 		    u64 share_id, u64 realm_id);
+void csm_event_lost(struct csm_file *f, u64 n);
 struct file *csm_event_file(struct csm_file *f);
 
 /* doorbell.c */

@@ -282,10 +282,8 @@ static int csm_do_revoke(struct csm_file *f, struct csm_revoke *a)
 		/* Revoked in the state table either way: forget the share. */
 		struct csm_share_shadow *again = csm_shadow_find(f, a->share_id, &r);
 
-		if (again) {
-			list_del(&again->link);
-			kfree(again);
-		}
+		if (again)
+			csm_share_forget(dev, r, again);
 	}
 	csm_region_put(r);
 	return ret;

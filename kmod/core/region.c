@@ -128,6 +128,8 @@ static void csm_region_finish(struct csm_region *r)
 	csm_region_put(r);
 }
 
+static void csm_rescan_shares(struct csm_dev *dev, struct csm_region *r);
+
 /**
  * csm_region_destroy() - provider: destroy a region this file provides.
  * @f: the owner.
@@ -152,6 +154,8 @@ int csm_region_destroy(struct csm_file *f, struct csm_region *r, bool force)
 	/* Gone from the RMM one way or another: drop our record too. */
 	if (ret == 0 || ret == -EIDRM || ret == -ENOENT || ret == -ENOLINK) {
 		if (r->owner == f) {
+			/* Report what consumers did before the end. */
+			csm_rescan_shares(dev, r);
 			csm_region_end(r, CSM_REGION_DESTROYED);
 			csm_region_unlink(r);
 			mutex_unlock(&dev->lock);
@@ -221,40 +225,147 @@ void csm_file_release_regions(struct csm_file *f)
 	mutex_unlock(&dev->lock);
 }
 
+/*
+ * At most this many attach/detach cycles of one share are replayed per
+ * rescan: the count comes from memory a hostile peer may write.
+ */
+#define CSM_RESCAN_MAX_CYCLES	4
+
+static bool csm_share_attached(u32 state)
+{
+	return state == CSM_RMM_SHARE_ATTACHED ||
+	       state == CSM_RMM_SHARE_REVOKING;
+}
+
+static bool csm_share_ended(u32 state)
+{
+	return state == CSM_RMM_SHARE_REVOKED ||
+	       state == CSM_RMM_SHARE_DESTROYED ||
+	       state == CSM_RMM_SHARE_GONE;
+}
+
+/*
+ * Post the last @n edges of the alternating ATTACHED/DETACHED sequence
+ * that leaves the consumer attached (@now) or detached.
+ */
+static void csm_post_edges(struct csm_region *r, struct csm_share_shadow *s,
+			   u64 n, bool now)
+{
+	u32 type = now ? CSM_EVENT_ATTACHED : CSM_EVENT_DETACHED;
+
+	if (!(n & 1))
+		type = now ? CSM_EVENT_DETACHED : CSM_EVENT_ATTACHED;
+	for (; n; n--) {
+		csm_event_post(r->owner, type, r->desc.region_id, s->share_id,
+			       s->consumer);
+		type = type == CSM_EVENT_ATTACHED ? CSM_EVENT_DETACHED :
+						    CSM_EVENT_ATTACHED;
+	}
+}
+
+/*
+ * Bring share @s of provided region @r up to date: post the ATTACHED and
+ * DETACHED edges since the last rescan, in order, then GONE if the
+ * consumer's realm died. Called with dev->lock held.
+ *
+ * With the backend's attach count, the cycles that fell between two
+ * rescans are replayed (edges alternate, so their number and the state
+ * now fix the sequence); without it only the snapshots' difference shows.
+ * A count that went backwards or jumped by more than the cap posts what
+ * fits and flags the loss (CSM_EVENT_F_LOST, seq gap, rescan_lost). A
+ * share that ended keeps its last attachment to the end: the table no
+ * longer says whether the consumer detached first.
+ *
+ * Return: true once the share has ended (the caller drops @s).
+ */
+static bool csm_rescan_share(struct csm_dev *dev, struct csm_region *r,
+			     struct csm_share_shadow *s)
+{
+	struct csm_rmm *rmm = dev->rmm;
+	struct csm_rmm_share_status st;
+	bool was, now, ended;
+	u64 edges, lost = 0;
+	u32 cycles = 0;
+
+	if (rmm->ops->share_status(rmm, s->share_id, s->slot, &st))
+		return false;
+	ended = csm_share_ended(st.state);
+	was = csm_share_attached(s->last_state);
+	if (st.attaches_known) {
+		cycles = st.attaches - s->attaches_seen;
+		if ((s32)cycles < 0) {
+			lost = 1;	/* went backwards: how many is unknown */
+			cycles = 0;
+		}
+	}
+	now = ended ? was || cycles : csm_share_attached(st.state);
+	/* The attach shows before its count: its writer signals again. */
+	if (st.attaches_known && !lost && !was && now && !cycles)
+		return false;
+	if (!st.attaches_known || lost)
+		edges = was != now;
+	else
+		edges = 2 * (u64)cycles + was - now;
+	if (edges > 2 * CSM_RESCAN_MAX_CYCLES) {
+		lost = edges - 2 * CSM_RESCAN_MAX_CYCLES;
+		edges = 2 * CSM_RESCAN_MAX_CYCLES;
+	}
+	if (lost) {
+		csm_event_lost(r->owner, lost);
+		atomic64_inc(&dev->cnt.rescan_lost);
+		pr_info_ratelimited("csm: share %llu: attach count moved by %u, replayed %llu events\n",
+				    s->share_id, st.attaches - s->attaches_seen,
+				    edges);
+	}
+	csm_post_edges(r, s, edges, now);
+	if (st.state == CSM_RMM_SHARE_GONE)
+		csm_event_post(r->owner, CSM_EVENT_GONE, r->desc.region_id,
+			       s->share_id, s->consumer);
+	s->last_state = st.state;
+	if (st.attaches_known)
+		s->attaches_seen = st.attaches;
+	return ended;
+}
+
+static void csm_rescan_shares(struct csm_dev *dev, struct csm_region *r)
+{
+	struct csm_share_shadow *s, *tmp;
+
+	list_for_each_entry_safe(s, tmp, &r->shares, link) {
+		if (csm_rescan_share(dev, r, s)) {
+			list_del(&s->link);
+			kfree(s);
+		}
+	}
+}
+
 static void csm_rescan_provider(struct csm_dev *dev, struct csm_region *r)
 {
 	struct csm_rmm *rmm = dev->rmm;
-	struct csm_share_shadow *s, *tmp;
-	struct csm_rmm_share_status st;
-	u32 type;
 
 	/* Our realm was declared gone and its regions torn down. */
 	if (r->state == CSM_REGION_ACTIVE &&
 	    rmm->ops->region_party(rmm, r->desc.region_id) == -ENOLINK)
 		csm_region_end(r, CSM_REGION_GONE);
-	list_for_each_entry_safe(s, tmp, &r->shares, link) {
-		if (rmm->ops->share_status(rmm, s->share_id, s->slot, &st))
-			continue;
-		type = 0;
-		if (st.state == CSM_RMM_SHARE_ATTACHED &&
-		    s->last_state != CSM_RMM_SHARE_ATTACHED)
-			type = CSM_EVENT_ATTACHED;
-		else if (st.state == CSM_RMM_SHARE_GRANTED &&
-			 s->last_state == CSM_RMM_SHARE_ATTACHED)
-			type = CSM_EVENT_DETACHED;
-		else if (st.state == CSM_RMM_SHARE_GONE)
-			type = CSM_EVENT_GONE;
-		if (type)
-			csm_event_post(r->owner, type, r->desc.region_id,
-				       s->share_id, s->consumer);
-		s->last_state = st.state;
-		if (st.state == CSM_RMM_SHARE_REVOKED ||
-		    st.state == CSM_RMM_SHARE_DESTROYED ||
-		    st.state == CSM_RMM_SHARE_GONE) {
-			list_del(&s->link);
-			kfree(s);
-		}
-	}
+	csm_rescan_shares(dev, r);
+}
+
+/**
+ * csm_share_forget() - the provider revoked a share: drop its record.
+ * @dev: the device (dev->lock held, backend present).
+ * @r: the region it belongs to.
+ * @s: the share.
+ *
+ * Posts what the consumer did since the last rescan first, so revoking
+ * never swallows an attach or detach.
+ */
+void csm_share_forget(struct csm_dev *dev, struct csm_region *r,
+		      struct csm_share_shadow *s)
+{
+	lockdep_assert_held(&dev->lock);
+	csm_rescan_share(dev, r, s);
+	list_del(&s->link);
+	kfree(s);
 }
 
 static void csm_rescan_consumer(struct csm_dev *dev, struct csm_region *r)
@@ -297,7 +408,8 @@ void csm_rescan_work(struct work_struct *work)
 	struct csm_region *r;
 
 	mutex_lock(&dev->lock);
-	if (dev->rmm) {
+	/* Held: debugfs rescan_hold queues us again on release. */
+	if (dev->rmm && !dev->rescan_hold) {
 		list_for_each_entry(r, &dev->regions, dev_link) {
 			if (r->role == CSM_ROLE_PROVIDER)
 				csm_rescan_provider(dev, r);

@@ -48,6 +48,16 @@ struct csm_rmm_share_status {
 	u64 consumer_realm_id;
 	u32 rings_to_consumer;		/* free-running doorbell counters */
 	u32 rings_to_provider;
+	/*
+	 * Free-running count of the consumer's attaches, valid if
+	 * @attaches_known: the core replays the attach/detach cycles that
+	 * happened between two rescans from it. Without it the core sees
+	 * snapshots only, and a cycle between two rescans goes unseen.
+	 * The count may lag the state by one attach (the core waits for
+	 * it), never lead it; it may be garbage from a hostile peer.
+	 */
+	u32 attaches;
+	bool attaches_known;
 };
 
 struct csm_rmm_ops {

@@ -20,7 +20,7 @@
 #include <linux/types.h>
 
 #define CSM_EMU_MAGIC		0x31554d454d5343ULL	/* "CSMEMU1" */
-#define CSM_EMU_LAYOUT_VERSION	1
+#define CSM_EMU_LAYOUT_VERSION	2	/* 2: shares count attaches */
 #define CSM_EMU_MAX_REALMS	16	/* ivshmem peer IDs 0..15 */
 #define CSM_EMU_MAX_REGIONS	64
 #define CSM_EMU_MAX_SHARES	128
@@ -78,7 +78,12 @@ struct csm_emu_share {
 	u32 rings_to_consumer;	/* free-running doorbell counters */
 	u32 rings_to_provider;
 	u32 ended;		/* errno once FREE */
-	u32 __pad;
+	/*
+	 * Free-running count of the consumer's attaches, bumped under the
+	 * lock after @state: a provider that rescans late still learns how
+	 * many attach/detach cycles it missed. Kept when the slot is freed.
+	 */
+	u32 attaches;
 };
 
 struct csm_emu_header {
@@ -98,6 +103,7 @@ static_assert(sizeof(struct csm_emu_header) <= CSM_EMU_POOL_OFFSET);
 static_assert(offsetof(struct csm_emu_header, next_id) == 24);
 static_assert(sizeof(struct csm_emu_header) == 10272);
 static_assert(sizeof(struct csm_emu_share) == 56);
+static_assert(offsetof(struct csm_emu_share, attaches) == 52);
 static_assert(sizeof(struct csm_emu_region) == 40);
 
 #endif /* CSM_EMU_LAYOUT_H */

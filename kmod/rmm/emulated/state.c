@@ -339,6 +339,9 @@ static int csm_emu_share(struct csm_rmm *rmm, u64 region_id, u64 peer,
 		*share_id = csm_emu_new_id(e);
 		*share_slot = free_slot;
 		WRITE_ONCE(slot->id, *share_id);
+		/* A reader that sees the new count also sees the new ID. */
+		smp_wmb();
+		WRITE_ONCE(slot->attaches, 0);
 		WRITE_ONCE(slot->region_id, region_id);
 		WRITE_ONCE(slot->provider, e->realm_id);
 		WRITE_ONCE(slot->consumer, peer);
@@ -579,8 +582,17 @@ static int csm_emu_attach(struct csm_rmm *rmm, u64 share_id)
 	if (ret)
 		return ret;
 	i = csm_emu_check_attach(e, share_id, &s, &r);
-	if (i >= 0)
-		WRITE_ONCE(e->hdr->shares[i].state, CSM_EMU_SHARE_ATTACHED);
+	if (i >= 0) {
+		struct csm_emu_share *slot = &e->hdr->shares[i];
+
+		WRITE_ONCE(slot->state, CSM_EMU_SHARE_ATTACHED);
+		/*
+		 * Count after the state: share_status() loads the count
+		 * first, so the state it sees is never behind the count.
+		 */
+		smp_wmb();
+		WRITE_ONCE(slot->attaches, READ_ONCE(slot->attaches) + 1);
+	}
 	csm_emu_unlock(e);
 	if (i < 0)
 		return i;
@@ -648,22 +660,35 @@ static int csm_emu_share_status(struct csm_rmm *rmm, u64 share_id, u32 slot,
 				struct csm_rmm_share_status *st)
 {
 	struct csm_emu *e = container_of(rmm, struct csm_emu, rmm);
+	struct csm_emu_share *sh, s;
 	struct csm_emu_region r;
-	struct csm_emu_share s;
+	u32 attaches;
 	int ended;
 
 	memset(st, 0, sizeof(*st));
-	if (slot >= CSM_EMU_MAX_SHARES || READ_ONCE(e->hdr->shares[slot].id) != share_id) {
+	if (slot >= CSM_EMU_MAX_SHARES) {
 		st->state = CSM_RMM_SHARE_GONE;
 		return 0;
 	}
+	sh = &e->hdr->shares[slot];
+	attaches = READ_ONCE(sh->attaches);
+	/*
+	 * The count before the entry (pairs with the smp_wmb() in share and
+	 * attach): if the ID still matches, the count is this share's, and
+	 * the state may be one attach ahead of it but never behind.
+	 */
+	smp_rmb();
 	if (!csm_emu_read_share(e, slot, &s)) {
-		ended = csm_emu_ended_errno(READ_ONCE(e->hdr->shares[slot].ended));
+		if (s.id != share_id)
+			goto reused;
+		ended = csm_emu_ended_errno(s.ended);
 		st->state = ended == -EKEYREVOKED ? CSM_RMM_SHARE_REVOKED :
 			    ended == -ENOLINK ? CSM_RMM_SHARE_GONE :
 			    CSM_RMM_SHARE_DESTROYED;
-		return 0;
+		goto final_count;
 	}
+	if (s.id != share_id)
+		goto reused;
 	st->perm = s.perm;
 	st->consumer_realm_id = s.consumer;
 	st->rings_to_consumer = s.rings_to_consumer;
@@ -673,7 +698,7 @@ static int csm_emu_share_status(struct csm_rmm *rmm, u64 share_id, u32 slot,
 		/* Its region is going: say why (destroyed, or realm gone). */
 		st->state = (r.ended == ENOLINK) ? CSM_RMM_SHARE_GONE :
 			    CSM_RMM_SHARE_DESTROYED;
-		return 0;
+		goto final_count;
 	}
 	switch (s.state) {
 	case CSM_EMU_SHARE_GRANTED:
@@ -686,6 +711,28 @@ static int csm_emu_share_status(struct csm_rmm *rmm, u64 share_id, u32 slot,
 		st->state = CSM_RMM_SHARE_REVOKING;
 		break;
 	}
+	st->attaches = attaches;
+	st->attaches_known = true;
+	return 0;
+
+final_count:
+	/*
+	 * Ended (or its region dying): no attach can follow, so a count read
+	 * after the end is final, including an attach just before it.
+	 */
+	smp_rmb();
+	attaches = READ_ONCE(sh->attaches);
+	/* The ID after the count, as above: a reused slot reads as such. */
+	smp_rmb();
+	if (READ_ONCE(sh->id) == share_id) {
+		st->attaches = attaches;
+		st->attaches_known = true;
+	}
+	return 0;
+
+reused:
+	/* The slot holds another share now: this one ended long ago. */
+	st->state = CSM_RMM_SHARE_GONE;
 	return 0;
 }
 

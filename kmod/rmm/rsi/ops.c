@@ -547,6 +547,11 @@ static int csm_rsi_share_status(struct csm_rmm *rmm, u64 share_id,
 	u32 state, perm, rc, rp;
 	int err;
 
+	/*
+	 * The RSI reports no attach count (attaches_known stays false): the
+	 * core keeps snapshot semantics, so a consumer that attaches and
+	 * detaches between two polls raises no event on this backend.
+	 */
 	memset(st, 0, sizeof(*st));
 	st->consumer_realm_id = csm_rsi_share_ctag(share_id);
 	err = csm_rsi_share_state(rsi, share_id, &state, &perm, &rc, &rp);

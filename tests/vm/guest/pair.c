@@ -162,6 +162,183 @@ static void report_rtt(const char *mode, uint64_t *ns, int n)
 
 static void realm_gone(uint64_t peer);
 
+/* ------------------------------------------- attach/detach replay ---- */
+/*
+ * The provider learns of attaches and detaches by rescanning share states.
+ * With its rescans held (debugfs rescan_hold), the consumer attaches and
+ * detaches several times; on release the provider must read every cycle,
+ * in order, with consecutive seq (HOLD_CYCLES), or, past the module's cap
+ * of 4 cycles per rescan (HOLD_CYCLES_OVER), the last 4 with the loss
+ * flagged (CSM_EVENT_F_LOST, seq gap) and counted (rescan_lost).
+ */
+#define HOLD_CYCLES		2
+#define HOLD_CYCLES_OVER	6
+#define HOLD_CAP		4
+#define HOLD_KNOB		"/sys/kernel/debug/csm/rescan_hold"
+
+static int rescan_hold(int on)
+{
+	int fd = open(HOLD_KNOB, O_WRONLY), ok;
+
+	ok = fd >= 0 && write(fd, on ? "1\n" : "0\n", 2) == 2;
+	if (!ok)
+		printf("%s: %s\n", HOLD_KNOB, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* Events of @efd until @want arrived and 500 ms pass quietly, or @ms. */
+static int read_events(int efd, struct csm_event *ev, int max, int want, int ms)
+{
+	uint64_t deadline = vt_now_ns() + (uint64_t)ms * 1000000;
+	int n = 0;
+
+	for (;;) {
+		struct pollfd p = { .fd = efd, .events = POLLIN };
+		int64_t left = (int64_t)(deadline - vt_now_ns()) / 1000000;
+
+		while (n < max && read(efd, &ev[n], sizeof(*ev)) == sizeof(*ev))
+			n++;
+		if (left <= 0 || n == max)
+			return n;
+		if (poll(&p, 1, n >= want && left > 500 ? 500 : (int)left) == 0 && n >= want)
+			return n;
+	}
+}
+
+static const char *event_name(uint32_t type)
+{
+	static const char *const names[] = { "?", "ATTACHED", "DETACHED", "REVOKED",
+					     "DESTROYED", "GONE" };
+
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
+}
+
+/*
+ * Checks @n events against @want edges of share @sh (ATTACHED first,
+ * alternating), the first with seq @seq0 and flags @flags0, the rest
+ * consecutive and unflagged; describes them in @desc.
+ */
+static int check_cycle_events(const struct csm_event *ev, int n, int want, uint64_t seq0,
+			      uint32_t flags0, uint64_t region, uint64_t sh, uint64_t peer,
+			      char *desc, size_t len)
+{
+	int ok = n == want;
+	size_t used = 0;
+
+	desc[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		uint32_t type = i % 2 ? CSM_EVENT_DETACHED : CSM_EVENT_ATTACHED;
+
+		ok = ok && ev[i].type == type && ev[i].seq == seq0 + i &&
+		     ev[i].flags == (i ? 0 : flags0) && ev[i].region_id == region &&
+		     ev[i].share_id == sh && ev[i].realm_id == peer;
+		if (used < len)
+			used += snprintf(desc + used, len - used, "%s%s seq=%llu%s", i ? ", " : "",
+					 event_name(ev[i].type), (unsigned long long)ev[i].seq,
+					 ev[i].flags & CSM_EVENT_F_LOST ? " LOST" : "");
+	}
+	return ok;
+}
+
+/* A: hold rescans while B cycles through attach and detach. */
+static void held_cycles(uint64_t peer)
+{
+	static const int rounds[] = { HOLD_CYCLES, HOLD_CYCLES_OVER };
+	int fd = vt_open(), efd = event_fd(fd), setup;
+	uint64_t region = 0, off, sh = 0, seq = 0;
+	struct csm_event ev[32];
+	struct csm_share share;
+	struct csm_revoke rv;
+	struct csm_destroy d;
+	char line[512], desc[1024];
+
+	memset(&share, 0, sizeof(share));
+	setup = efd >= 0 && !vt_create(fd, R3_SIZE, &region, &off);
+	share.region_id = region; share.peer_realm_id = peer; share.perm = CSM_PERM_RW;
+	setup = setup && !vt_ioctl(fd, CSM_IOC_SHARE, &share);
+	sh = setup ? share.share_id : 0;
+	for (size_t k = 0; k < sizeof(rounds) / sizeof(rounds[0]); k++) {
+		int cycles = rounds[k], done = -1, errs = -1, early, n, ok, want;
+		long lost0 = vt_counter("rescan_lost"), lost1;
+		uint64_t seq0 = seq + 1;
+		uint32_t flags0 = 0;
+
+		ok = setup && rescan_hold(1);
+		/* B cycles even if we failed, to stay in step on the link. */
+		link_send("hold-share %llu %d", (unsigned long long)sh, cycles);
+		ok = !link_expect("hold-cycled", 60000, line, sizeof(line)) &&
+		     sscanf(line, "hold-cycled %d %d", &done, &errs) == 2 && ok;
+		/* Rescans were held: nothing may have been reported yet. */
+		usleep(300000);
+		early = read_events(efd, ev, 32, 0, 0);
+		ok = rescan_hold(0) && ok;
+		n = read_events(efd, ev, 32, 2 * (cycles < HOLD_CAP ? cycles : HOLD_CAP), 10000);
+		lost1 = vt_counter("rescan_lost");
+		want = 2 * cycles;
+		if (cycles > HOLD_CAP) {
+			/* the last 4 cycles; the seq skips the dropped edges */
+			want = 2 * HOLD_CAP;
+			seq0 += 2 * (cycles - HOLD_CAP);
+			flags0 = CSM_EVENT_F_LOST;
+		}
+		ok = check_cycle_events(ev, n, want, seq0, flags0, region, sh, peer, desc,
+					sizeof(desc)) && ok;
+		ok = ok && done == cycles && errs == 0 && early == 0 &&
+		     lost1 - lost0 == (cycles > HOLD_CAP);
+		vt_result(cycles > HOLD_CAP ? "a_held_cycles_lost" : "a_held_cycles", ok,
+			  "B attached+detached share %llu %d times (errors %d) while our rescans were "
+			  "held (%d events meanwhile); on release: %d events [%s]; rescan_lost %+ld",
+			  (unsigned long long)sh, done, errs, early, n, desc, lost1 - lost0);
+		if (n)
+			seq = ev[n - 1].seq;
+	}
+	rescan_hold(0);
+	memset(&rv, 0, sizeof(rv));
+	rv.share_id = sh;
+	vt_ioctl(fd, CSM_IOC_REVOKE, &rv);
+	memset(&d, 0, sizeof(d));
+	d.region_id = region;
+	vt_ioctl(fd, CSM_IOC_DESTROY, &d);
+	if (efd >= 0)
+		close(efd);
+	close(fd);
+}
+
+/* B: attach and detach the share A names, as often as it says. */
+static void held_cycles_consume(void)
+{
+	int fd = vt_open(), ok = 1;
+	struct csm_detach dt;
+	struct csm_attach a;
+	char line[512];
+
+	for (int k = 0; k < 2; k++) {
+		unsigned long long sh = 0;
+		int cycles = 0, done = 0, errs = 0;
+
+		if (link_expect("hold-share", 120000, line, sizeof(line)) ||
+		    sscanf(line, "hold-share %llu %d", &sh, &cycles) != 2 || cycles > 16) {
+			ok = 0;
+			break;
+		}
+		for (int i = 0; i < cycles; i++, done++) {
+			memset(&a, 0, sizeof(a));
+			a.share_id = sh;
+			memset(&dt, 0, sizeof(dt));
+			dt.share_id = sh;
+			errs += vt_ioctl(fd, CSM_IOC_ATTACH, &a) != 0;
+			errs += vt_ioctl(fd, CSM_IOC_DETACH, &dt) != 0;
+		}
+		link_send("hold-cycled %d %d", done, errs);
+		ok = ok && errs == 0;
+	}
+	close(fd);
+	vt_result("b_held_cycles", ok, "attached and detached A's share %d then %d times, "
+		  "back to back", HOLD_CYCLES, HOLD_CYCLES_OVER);
+}
+
 /* ------------------------------------------------------ csm-ping ---- */
 #define CSM_PING "/bin/csm-ping"
 
@@ -546,6 +723,7 @@ static void provider(void)
 	vt_result("a_counters_zero", vt_counters_zero() == 0, "after closing everything");
 	link_send("done");
 	free(rtt);
+	held_cycles(peer);
 	csm_ping_serve(peer);
 	csm_compare_serve(peer);
 	realm_gone(peer);
@@ -773,6 +951,7 @@ static void consumer(void)
 	close(fd);
 	usleep(200000);
 	vt_result("b_counters_zero", vt_counters_zero() == 0, "after closing everything");
+	held_cycles_consume();
 	csm_ping_connect();
 	csm_compare_connect();
 
