@@ -40,7 +40,7 @@ prog=/bin/csm-vm-rsi-single
 if [ -x "$prog" ] && [ -f /csm.ko ]; then
   # Attestation hashes with SHA-512, a module in Debian's arm64 kernel.
   insmod /sha512_generic.ko || echo "NOTE insmod sha512_generic.ko failed"
-  if insmod /csm.ko rsi_fallback=refuse && [ -c /dev/csm ]; then
+  if insmod /csm.ko rsi_fallback=refuse rsi_log_calls=1 && [ -c /dev/csm ]; then
     result load PASS "csm.ko bound to the RSI backend (rsi_fallback=refuse)"
     if [ "$suite" = single ]; then
       "$prog"
