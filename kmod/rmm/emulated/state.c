@@ -693,8 +693,13 @@ static int csm_emu_share_status(struct csm_rmm *rmm, u64 share_id, u32 slot,
 	st->consumer_realm_id = s.consumer;
 	st->rings_to_consumer = s.rings_to_consumer;
 	st->rings_to_provider = s.rings_to_provider;
-	if (csm_emu_find_region(e, s.region_id, &r) < 0 ||
-	    r.state != CSM_EMU_REGION_LIVE) {
+	if (csm_emu_find_region(e, s.region_id, &r) < 0) {
+		/* Its region is gone: its freed slot may still say why. */
+		st->state = csm_emu_region_ended(e, s.region_id) == -ENOLINK ?
+			    CSM_RMM_SHARE_GONE : CSM_RMM_SHARE_DESTROYED;
+		goto final_count;
+	}
+	if (r.state != CSM_EMU_REGION_LIVE) {
 		/* Its region is going: say why (destroyed, or realm gone). */
 		st->state = (r.ended == ENOLINK) ? CSM_RMM_SHARE_GONE :
 			    CSM_RMM_SHARE_DESTROYED;
