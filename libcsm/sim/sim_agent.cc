@@ -34,13 +34,20 @@ void SimBackend::Sweep() {
 }
 
 void SimBackend::AgentMain() {
+  // Busy (may allocate) except inside poll(): see agent_fork_guard.h.
+  std::unique_lock<std::mutex> busy(agent_busy_);
+  agent_started_.release();
   std::map<uint64_t, int> watched;  // peer realm -> pidfd
   AgentRefreshWatches(&watched);
   for (;;) {
     std::vector<pollfd> fds = {{stop_fd_, POLLIN, 0}, {kick_fd_, POLLIN, 0}};
     for (const auto& [realm, pidfd] : watched) fds.push_back({pidfd, POLLIN, 0});
-    if (poll(fds.data(), fds.size(), -1) < 0) {
-      if (errno == EINTR) continue;
+    busy.unlock();
+    const int ready = poll(fds.data(), fds.size(), -1);
+    const int poll_errno = errno;
+    busy.lock();
+    if (ready < 0) {
+      if (poll_errno == EINTR) continue;
       break;
     }
     if (fds[0].revents) break;

@@ -12,6 +12,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "agent_fork_guard.h"
 #include "sim_args.h"
 
 namespace csm::sim {
@@ -75,7 +76,10 @@ absl::Status SimBackend::Register() {
     __atomic_store_n(&r->state, kRealmLive, __ATOMIC_RELEASE);
     realm_ = r->id;
   }
+  RegisterAgentForFork(&agent_busy_);
   agent_ = std::make_unique<std::thread>([this] { AgentMain(); });
+  // Its start-up allocations are over before we return (and can fork).
+  agent_started_.acquire();
   return absl::OkStatus();
 }
 
@@ -84,6 +88,7 @@ SimBackend::~SimBackend() {
     // A forked child's copy: the realm, the agent thread and the table
     // belong to the parent. Leave them all alone.
     (void)agent_.release();
+    UnregisterAgentForFork(&agent_busy_);
     return;
   }
   if (agent_) {
@@ -91,6 +96,7 @@ SimBackend::~SimBackend() {
     [[maybe_unused]] ssize_t n = write(stop_fd_, &one, sizeof(one));
     agent_->join();
   }
+  UnregisterAgentForFork(&agent_busy_);
   if (realm_ != 0) {
     // Closing releases everything this realm holds, as closing /dev/csm does.
     if (absl::StatusOr<std::unique_ptr<Transaction>> tx = Tx(); tx.ok()) {

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <semaphore>
 #include <thread>
 #include <vector>
 
@@ -103,6 +104,9 @@ class SimBackend final : public Backend {
   int ev_user_fd_ = -1;
   bool ev_lost_pending_ = false;  // agent thread only
   std::unique_ptr<std::thread> agent_;
+  // Held by the agent except while it sleeps in poll() (agent_fork_guard.h).
+  std::mutex agent_busy_;
+  std::binary_semaphore agent_started_{0};  // the agent runs and holds agent_busy_
   std::atomic<uint64_t> ring_drops_{0};
 
   std::mutex mu_;  // order: table lock (Transaction) before mu_
