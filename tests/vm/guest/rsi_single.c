@@ -476,14 +476,14 @@ static void test_window_param(void)
 	int fd, ok, e1, e2;
 
 	ok = VT_EXPECT(!sh("rmmod csm"), "rmmod");
-	ok = VT_EXPECT(sh("insmod /csm.ko rsi_fallback=refuse rsi_window=0x7ff00000,0x200000 2>/dev/null"),
+	ok = VT_EXPECT(sh("insmod /csm.ko rsi_log_calls=1 rsi_fallback=refuse rsi_window=0x7ff00000,0x200000 2>/dev/null"),
 		       "window across the shared bit loaded") && ok;
-	ok = VT_EXPECT(sh("insmod /csm.ko rsi_fallback=refuse rsi_window=0x40000000,0x100000 2>/dev/null"),
+	ok = VT_EXPECT(sh("insmod /csm.ko rsi_log_calls=1 rsi_fallback=refuse rsi_window=0x40000000,0x100000 2>/dev/null"),
 		       "window in RAM loaded") && ok;
 	kernel_log();
 	ok = VT_EXPECT(strstr(klog, "reaches the shared IPA bit") &&
 		       strstr(klog, "overlaps System RAM"), "no reason in the log") && ok;
-	ok = VT_EXPECT(!sh("insmod /csm.ko rsi_fallback=refuse rsi_window=0x5d000000,0x100000"),
+	ok = VT_EXPECT(!sh("insmod /csm.ko rsi_log_calls=1 rsi_fallback=refuse rsi_window=0x5d000000,0x100000"),
 		       "insmod with a 1 MiB window") && ok;
 	read_file(RSI_DBG "info", info, sizeof(info));
 	ok = VT_EXPECT(strstr(info, "window 0x5d000000 0x100000") != NULL, "%s", info) && ok;
@@ -500,7 +500,7 @@ static void test_window_param(void)
 			       e1, e2) && ok;
 		close(fd);
 	}
-	ok = VT_EXPECT(!sh("rmmod csm") && !sh("insmod /csm.ko rsi_fallback=refuse"),
+	ok = VT_EXPECT(!sh("rmmod csm") && !sh("insmod /csm.ko rsi_log_calls=1 rsi_fallback=refuse"),
 		       "reload with the node's window") && ok;
 	vt_result("rsi_window_param", ok,
 		  "csm.rsi_window=0x5d000000,0x100000 bounds regions (E2BIG, ENOMEM); windows across the shared IPA bit or in RAM refuse the load");
@@ -515,7 +515,7 @@ static void test_abi_alt(void)
 	int fd, ok;
 
 	ok = VT_EXPECT(!sh("rmmod csm"), "rmmod");
-	ok = VT_EXPECT(!sh("insmod /csm.ko rsi_abi=alt rsi_fallback=refuse"), "insmod alt") && ok;
+	ok = VT_EXPECT(!sh("insmod /csm.ko rsi_log_calls=1 rsi_abi=alt rsi_fallback=refuse"), "insmod alt") && ok;
 	fid = call_count("CSM_CREATE", 0);
 	ok = VT_EXPECT(fid == 0xc700019all, "CSM_CREATE FID %#llx", fid) && ok;
 	fd = open(CSM_DEVICE_PATH, O_RDWR);
@@ -536,7 +536,7 @@ static void test_abi_alt(void)
 		       "no successful CSM_CREATE/DESTROY on the alt numbering") && ok;
 	ok = VT_EXPECT(strstr(kernel_log(), "csm: rsi: CSM_CREATE (0xc700019a)") != NULL,
 		       "log lacks the alt FID") && ok;
-	ok = VT_EXPECT(!sh("rmmod csm") && !sh("insmod /csm.ko rsi_fallback=refuse"),
+	ok = VT_EXPECT(!sh("rmmod csm") && !sh("insmod /csm.ko rsi_log_calls=1 rsi_fallback=refuse"),
 		       "reload with caec") && ok;
 	vt_result("rsi_abi_alt", ok,
 		  "csm.rsi_abi=alt: CSM_CREATE at FID %#llx, create/map/destroy work; reloaded with caec",
