@@ -23,6 +23,14 @@ command -v openssl >/dev/null || die "the openssl tool is missing (scripts/insta
 mkdir -p "$out/data"
 rm -f "$out"/*.png "$out"/data/*.dat
 
+# A compiler or VM beside the run makes every ratio meaningless on a small
+# machine: wait (up to QUIET_WAIT seconds, default 300) for it to go quiet.
+quiet="yes (bench/wait-quiet.sh: >= 90% idle before the run)"
+echo "make-report: waiting for a quiet machine (bench/wait-quiet.sh)" >&2
+if ! "$here/../wait-quiet.sh" "${QUIET_WAIT:-300}"; then
+  quiet="NO: still busy after ${QUIET_WAIT:-300} s; measured anyway"
+  echo "make-report: the machine is busy; measuring anyway (the report says so)" >&2
+fi
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "make-report: running $tool (progress below)" >&2
 "$tool" --json_file "$out/results.json" --csv_file "$out/results.csv" "$@" >"$out/results.txt"
@@ -105,6 +113,7 @@ speed_line() { grep -E -i "^$1" "$out/openssl-speed-$2.txt" | tail -1 || true; }
   echo "- **ping-pong**: one message, one ack; latency p50/p99 from every sample. **stream**:"
   echo "  messages back to back; throughput = timed messages / time until the consumer read the last."
   echo "- Ticks/msg = producer's + consumer's own work per message (p50 each), waiting excluded."
+  echo "- Quiet machine: $quiet."
   echo "- Load average before / after the run: $load_before / $load_after (on a busy machine"
   echo "  treat everything below as noisy)."
   echo
