@@ -30,6 +30,8 @@ mkdir -p "$work"
 rm -f "$work"/*.log "$work"/*.rc
 
 die() { echo "vm-rsi-$suite-arm64: FAIL: $*"; exit 1; }
+# shellcheck source=judge-results.sh
+. "$here/judge-results.sh"
 
 case "$suite" in single|pair) ;; *) die "unknown suite '$suite' (expected single or pair)" ;; esac
 for tool in qemu-system-aarch64 aarch64-linux-gnu-gcc cpio gzip make; do
@@ -175,12 +177,9 @@ else
   pids+=($!)
   wait "${pids[1]}" "${pids[2]}" || true
 fi
-elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-elapsed="$((elapsed_ms / 1000)).$(printf %03d $((elapsed_ms % 1000)))"
+wall_ns=$(($(date +%s%N) - start))
 
-# --- results ----------------------------------------------------------------
-# Every expected result must be there: a test that silently stopped early
-# must not look like a pass.
+# --- results (judge-results.sh) ---------------------------------------------
 declare -A expect
 mon_expect="mon_el1 mon_cpuinfo mon_window_reserved mon_unmapped_sigbus mon_probe_done"
 for v in "${vms[@]}"; do expect[$v]=$mon_expect; done
@@ -193,37 +192,16 @@ if [ $have_prog -eq 1 ]; then
     expect[$v]+=" load $names"
   done
 fi
-status=0; pass=0; fail=0
+judge_show='^(RESULT|CHECK FAILED|NOTE|csm-test-monitor)'
+judge_bad='WARNING:|BUG:|Oops|Kernel panic|Call Trace:|general protection|unexpected exception'
+judge_bad_what='kernel or monitor log'
 for v in "${vms[@]}"; do
-  log=$work/$v.log
-  rc=$(cat "$work/$v.rc" 2>/dev/null || echo missing)
-  p=$(grep -c '^RESULT [a-z0-9_]* PASS' "$log" || true)
-  f=$(grep -c '^RESULT [a-z0-9_]* FAIL' "$log" || true)
-  pass=$((pass + p)); fail=$((fail + f))
-  grep -E '^(RESULT|CHECK FAILED|NOTE|csm-test-monitor)' "$log" | sed "s/^/  [$v] /" || true
-  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-    echo "  [$v] FAIL: timed out after ${timeout_s}s"; status=1
-  fi
-  if ! grep -q '^csm-test-monitor: EL2 up' "$log"; then
-    echo "  [$v] FAIL: the monitor did not start Linux (log: $log)"; status=1
-  fi
-  if ! grep -q '^VMTEST DONE' "$log"; then
-    echo "  [$v] FAIL: guest did not finish (log: $log)"; tail -30 "$log"; status=1
-  fi
-  if grep -E 'WARNING:|BUG:|Oops|Kernel panic|Call Trace:|general protection|unexpected exception' \
-       "$log" >/dev/null; then
-    echo "  [$v] FAIL: kernel or monitor log has a warning/oops:"
-    grep -E -A12 'WARNING:|BUG:|Oops|Kernel panic|Call Trace:|general protection|unexpected exception' \
-      "$log" | head -40
-    status=1
-  fi
-  for name in ${expect[$v]}; do
-    grep -q "^RESULT $name PASS" "$log" ||
-      { echo "  [$v] FAIL: result '$name' missing or failed"; status=1; }
-  done
+  judge_vm "$v" "$work/$v.log" "$work/$v.rc" "$timeout_s" "${expect[$v]}"
+  grep -q '^csm-test-monitor: EL2 up' "$work/$v.log" ||
+    judge_fail "$v" "the monitor did not start Linux (log: $work/$v.log)"
 done
 if grep -q FAILED "$work/signer.log"; then
-  echo "  [signer] FAIL: a request failed:"; grep FAILED "$work/signer.log" | head; status=1
+  judge_fail signer "a request failed:"; grep FAILED "$work/signer.log" | head
 fi
 if [ -n "$verifier" ]; then
   logs=(); for v in "${vms[@]}"; do logs+=("$work/$v.log"); done
@@ -234,7 +212,5 @@ if [ -n "$verifier" ]; then
     fail=$((fail + 1)); status=1
   fi
 fi
-[ "$fail" -eq 0 ] || status=1
 [ $have_prog -eq 1 ] || echo "  NOTE: tests/vm/guest/$prog.c not present yet: monitor self-test only"
-echo "vm-rsi-$suite-arm64: $pass passed, $fail failed, accel=tcg, ${elapsed}s wall$([ $status -eq 0 ] && echo ' : PASS' || echo ' : FAIL')"
-exit $status
+judge_summary "vm-rsi-$suite-arm64" tcg "$wall_ns"

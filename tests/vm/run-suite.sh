@@ -32,6 +32,8 @@ mkdir -p "$work"
 rm -f "$work"/*.log
 
 die() { echo "vm-$suite-$arch: FAIL: $*"; exit 1; }
+# shellcheck source=judge-results.sh
+. "$here/judge-results.sh"
 
 # --- inputs -----------------------------------------------------------------
 case "$arch" in
@@ -227,19 +229,15 @@ elif [ "$suite" = pair ]; then
     if grep -q CSCHOST1 "$host_mem"; then
       echo "  [host] NOTE csm-compare's sealed channel header is in host-visible memory $host_mem"
     else
-      echo "  [host] FAIL: csm-compare's sealed channel header is not in the host-visible memory"
-      host_mem_fail=1
+      judge_fail host "csm-compare's sealed channel header is not in the host-visible memory"
     fi
   fi
 else
   die "unknown suite '$suite'"
 fi
-elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-elapsed="$((elapsed_ms / 1000)).$(printf %03d $((elapsed_ms % 1000)))"
+wall_ns=$(($(date +%s%N) - start))
 
-# --- results ----------------------------------------------------------------
-# Every expected result must be there: a test that silently stopped early
-# must not look like a pass.
+# --- results (judge-results.sh) ---------------------------------------------
 declare -A expect
 expect[vm]="load version invalid_args valid_calls fd_copy_fault mmap_rules cleanup_on_close random_ioctls
   counters_zero unbind_with_users hostile_peer unload_refused unload_reload"
@@ -261,30 +259,8 @@ if has_program csm_device_test; then
   expect[a]+=" device_gtest"
   expect[b]+=" device_gtest"
 fi
-status=${host_mem_fail:-0}; pass=0; fail=0
+judge_show='^(RESULT|CHECK FAILED|fuzz:|PERF|PING|COMPARE|GTEST|NOTE)'
 for v in "${vms[@]}"; do
-  log=$work/$v.log
-  rc=$(cat "$work/$v.rc" 2>/dev/null || echo missing)
-  p=$(grep -c '^RESULT [a-z0-9_]* PASS' "$log" || true)
-  f=$(grep -c '^RESULT [a-z0-9_]* FAIL' "$log" || true)
-  pass=$((pass + p)); fail=$((fail + f))
-  grep -E '^(RESULT|CHECK FAILED|fuzz:|PERF|PING|COMPARE|GTEST|NOTE)' "$log" | sed "s/^/  [$v] /" || true
-  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-    echo "  [$v] FAIL: timed out after ${timeout_s}s"; status=1
-  fi
-  if ! grep -q '^VMTEST DONE' "$log"; then
-    echo "  [$v] FAIL: guest did not finish (log: $log)"; tail -30 "$log"; status=1
-  fi
-  if grep -E 'WARNING:|BUG:|Oops|Kernel panic|Call Trace:|general protection' "$log" >/dev/null; then
-    echo "  [$v] FAIL: kernel log has a warning/oops:"
-    grep -E -A12 'WARNING:|BUG:|Oops|Kernel panic|Call Trace:|general protection' "$log" | head -40
-    status=1
-  fi
-  for name in ${expect[$v]}; do
-    grep -q "^RESULT $name PASS" "$log" ||
-      { echo "  [$v] FAIL: result '$name' missing or failed"; status=1; }
-  done
+  judge_vm "$v" "$work/$v.log" "$work/$v.rc" "$timeout_s" "${expect[$v]}"
 done
-[ "$fail" -eq 0 ] || status=1
-echo "vm-$suite-$arch: $pass passed, $fail failed, accel=$accel, ${elapsed}s wall$([ $status -eq 0 ] && echo ' : PASS' || echo ' : FAIL')"
-exit $status
+judge_summary "vm-$suite-$arch" "$accel" "$wall_ns"

@@ -106,16 +106,6 @@ static int inject(const char *call, const char *status, int count)
 	return write_file(RSI_DBG "inject", buf);
 }
 
-static int destroy(int fd, uint64_t region, uint32_t flags)
-{
-	struct csm_destroy d;
-
-	memset(&d, 0, sizeof(d));
-	d.region_id = region;
-	d.flags = flags;
-	return vt_ioctl(fd, CSM_IOC_DESTROY, &d);
-}
-
 /*
  * The window IPA the backend gave region @region (its debugfs "ranges"), or
  * 0. (pagemap cannot tell: page walks skip VM_PFNMAP mappings.)
@@ -136,31 +126,6 @@ static uint64_t ipa_of(uint64_t region, uint64_t *size)
 		}
 	}
 	return 0;
-}
-
-static void print_token(const char *label, const uint8_t *chal, uint32_t chal_len,
-			const uint8_t *ev, uint32_t len)
-{
-	printf("VMTEST TOKEN %s ", label);
-	for (uint32_t i = 0; i < chal_len; i++)
-		printf("%02x", chal[i]);
-	printf(" ");
-	for (uint32_t i = 0; i < len; i++)
-		printf("%02x", ev[i]);
-	printf("\n");
-	fflush(stdout);
-}
-
-static int attest(int fd, uint64_t region, const uint8_t *chal, uint32_t chal_len,
-		  uint8_t *buf, uint32_t cap, struct csm_attest *at)
-{
-	memset(at, 0, sizeof(*at));
-	at->region_id = region;
-	at->token_ptr = (uintptr_t)buf;
-	at->token_len = cap;
-	at->challenge_len = chal_len;
-	memcpy(at->challenge, chal, chal_len);
-	return vt_ioctl(fd, CSM_IOC_ATTEST, at);
 }
 
 /* Evidence layout as the UAPI header says; 0 when it describes @region. */
@@ -280,8 +245,8 @@ static void test_create_map_attest(int fd, uint64_t realm)
 	for (int i = 0; i < 64; i++)
 		c1[i] = (uint8_t)(0x40 + i);
 	memset(c2, 0x7e, sizeof(c2));
-	e1 = attest(fd, r1, c1, sizeof(c1), ev1, sizeof(ev1), &a1);
-	e2 = attest(fd, r1, c2, sizeof(c2), ev2, sizeof(ev2), &a2);
+	e1 = vt_attest(fd, r1, c1, sizeof(c1), ev1, sizeof(ev1), &a1);
+	e2 = vt_attest(fd, r1, c2, sizeof(c2), ev2, sizeof(ev2), &a2);
 	ok = VT_EXPECT(!e1 && !e2 && a1.token_format == CSM_TOKEN_CCA &&
 		       a2.token_format == CSM_TOKEN_CCA, "attest %d %d format %u", e1, e2,
 		       a1.token_format);
@@ -294,14 +259,14 @@ static void test_create_map_attest(int fd, uint64_t realm)
 		ok = VT_EXPECT(a1.token_len - hdr != a2.token_len - hdr ||
 			       memcmp(ev1 + hdr, ev2 + hdr, a1.token_len - hdr),
 			       "same token for two challenges") && ok;
-		print_token("single-c64", c1, 64, ev1, a1.token_len);
-		print_token("single-c32", c2, 32, ev2, a2.token_len);
+		vt_print_token("single-c64", c1, 64, ev1, a1.token_len);
+		vt_print_token("single-c32", c2, 32, ev2, a2.token_len);
 	}
 	{
 		/* Too small a buffer: ENOSPC and the size needed. */
 		struct csm_attest a3;
 		uint8_t small[64];
-		int e3 = attest(fd, r1, c2, sizeof(c2), small, sizeof(small), &a3);
+		int e3 = vt_attest(fd, r1, c2, sizeof(c2), small, sizeof(small), &a3);
 
 		ok = VT_EXPECT(e3 == -ENOSPC && a3.token_len == a2.token_len, "small buffer %d len %u",
 			       e3, a3.token_len) && ok;
@@ -314,8 +279,8 @@ static void test_create_map_attest(int fd, uint64_t realm)
 
 	munmap(m1, 1 << 20);
 	munmap(m2, 64 << 10);
-	ok = !destroy(fd, r1, 0) && !destroy(fd, r2, 0);
-	ok = VT_EXPECT(ok && destroy(fd, r1, 0) == -EIDRM, "destroy twice") && ok;
+	ok = !vt_destroy(fd, r1, 0) && !vt_destroy(fd, r2, 0);
+	ok = VT_EXPECT(ok && vt_destroy(fd, r1, 0) == -EIDRM, "destroy twice") && ok;
 	ok = VT_EXPECT(ipa_of(r1, &sz1) == 0 && ipa_of(r2, &sz2) == 0, "ranges kept") && ok;
 	vt_result("rsi_destroy", ok, "both regions destroyed, window ranges released; stale region ID EIDRM");
 }
@@ -332,10 +297,10 @@ static int create_with(int fd, const char *status, int count, int err, const cha
 	ok = VT_EXPECT(ret == err, "%s: create gave %d (%s), expected %d", status, ret,
 		       strerror(-ret), err) && ok;
 	if (!ret)
-		destroy(fd, r, 0);
+		vt_destroy(fd, r, 0);
 	ok = VT_EXPECT(!inject("CSM_CREATE", status, 0), "clear") && ok;
 	ret = vt_create(fd, 8192, &r, NULL);
-	ok = VT_EXPECT(!ret && !destroy(fd, r, 0), "create after %s: %d", status, ret) && ok;
+	ok = VT_EXPECT(!ret && !vt_destroy(fd, r, 0), "create after %s: %d", status, ret) && ok;
 	ok = VT_EXPECT(call_count("CSM_CREATE", 1) > fails, "calls not counted") && ok;
 	vt_result(name, ok, "CSM_CREATE injected %s x%d -> %s", status, count,
 		  err ? strerror(-err) : "success after retry");
@@ -372,22 +337,22 @@ static void test_errors(int fd)
 	ok = VT_EXPECT(e == -EEXIST, "share ERROR_STATE: %d", e) && ok;
 	share = sh.share_id;
 	inject("CSM_DESTROY", "ERROR_STATE", 1);
-	e = destroy(fd, r, 0);
+	e = vt_destroy(fd, r, 0);
 	ok = VT_EXPECT(e == -EBUSY, "destroy ERROR_STATE: %d", e) && ok;
 	memset(chal, 0x11, sizeof(chal));
 	inject("RSI_ATTESTATION_TOKEN_INIT", "ERROR_UNKNOWN", 1);
-	e = attest(fd, r, chal, sizeof(chal), ev, sizeof(ev), &at);
+	e = vt_attest(fd, r, chal, sizeof(chal), ev, sizeof(ev), &at);
 	ok = VT_EXPECT(e == -EIO, "attest INIT ERROR_UNKNOWN: %d", e) && ok;
 	inject("RSI_ATTESTATION_TOKEN_CONTINUE", "ERROR_STATE", 1);
-	e = attest(fd, r, chal, sizeof(chal), ev, sizeof(ev), &at);
+	e = vt_attest(fd, r, chal, sizeof(chal), ev, sizeof(ev), &at);
 	ok = VT_EXPECT(e == -EPROTO, "attest CONTINUE ERROR_STATE: %d", e) && ok;
 	inject("RSI_ATTESTATION_TOKEN_CONTINUE", "INCOMPLETE", 5);
-	e = attest(fd, r, chal, sizeof(chal), ev, sizeof(ev), &at);
+	e = vt_attest(fd, r, chal, sizeof(chal), ev, sizeof(ev), &at);
 	ok = VT_EXPECT(e == 0 && at.token_format == CSM_TOKEN_CCA,
 		       "attest after 5 empty INCOMPLETEs: %d", e) && ok;
-	e = attest(fd, r, chal, sizeof(chal), ev, sizeof(ev), &at);
+	e = vt_attest(fd, r, chal, sizeof(chal), ev, sizeof(ev), &at);
 	ok = VT_EXPECT(e == 0, "attest after the injections: %d", e) && ok;
-	ok = VT_EXPECT(!destroy(fd, r, CSM_DESTROY_FORCE), "destroy") && ok;
+	ok = VT_EXPECT(!vt_destroy(fd, r, CSM_DESTROY_FORCE), "destroy") && ok;
 	kernel_log();
 	ok = VT_EXPECT(strstr(klog, "-> ERROR_INPUT (0x1): -EINVAL") &&
 		       strstr(klog, "-> ERROR_STATE (0x2): -EBUSY") &&
@@ -451,8 +416,8 @@ static void test_bad_args(int fd, uint64_t realm)
 	ok = VT_EXPECT(m == MAP_FAILED && errno == EINVAL, "short mmap") && ok;
 	m = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, fd, off);
 	ok = VT_EXPECT(m == MAP_FAILED && errno == EINVAL, "private mmap") && ok;
-	e[11] = destroy(fd, r, 0);
-	ok = VT_EXPECT(!e[11] && destroy(fd, 0x12345, 0) == -ENOENT, "destroy %d", e[11]) && ok;
+	e[11] = vt_destroy(fd, r, 0);
+	ok = VT_EXPECT(!e[11] && vt_destroy(fd, 0x12345, 0) == -ENOENT, "destroy %d", e[11]) && ok;
 	vt_result("rsi_bad_args", ok,
 		  "reserved/size EINVAL, E2BIG, share self EINVAL / bad peer ESRCH, attach ENOENT/EACCES/EPERM, consumer revoke EPERM, mmap rules");
 }
@@ -529,7 +494,7 @@ static void test_abi_alt(void)
 			ok = VT_EXPECT(m[5] == 42, "write") && ok;
 			munmap(m, 16384);
 		}
-		ok = VT_EXPECT(!destroy(fd, r, 0), "destroy") && ok;
+		ok = VT_EXPECT(!vt_destroy(fd, r, 0), "destroy") && ok;
 		close(fd);
 	}
 	ok = VT_EXPECT(call_count("CSM_CREATE", 2) >= 1 && call_count("CSM_DESTROY", 2) >= 1,
