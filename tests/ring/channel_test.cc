@@ -230,6 +230,35 @@ TEST_F(ChannelFaultTest, ConsumerPositionPastProducer) {
   EXPECT_EQ(producer_->stats().index_faults, 1u);
 }
 
+// Runs of one size let the producer zero a tag one record ahead; switching
+// sizes, abandoning a longer loan and wrapping must never let that zero land
+// inside a message or a stale tag pass for a commit.
+TEST_F(ChannelTest, RunsOfEqualSizesAndAbandonedLoansKeepEveryByte) {
+  Make(8192);
+  uint64_t seq = 0;
+  auto pattern = [](uint64_t s, std::size_t i) { return std::byte((s * 7 + i) | 1); };
+  for (std::size_t size : {24, 256, 24, 512, 100, 1000, 24, 300, 300}) {
+    for (int i = 0; i < 200; ++i, ++seq) {
+      ChannelLoan loan;
+      if (i % 3 == 2) {  // a longer loan, written and abandoned
+        ASSERT_EQ(producer_->try_loan(size + 200, loan), RingResult::kOk);
+        std::memset(loan.data.data(), 0xff, loan.data.size());
+      }
+      ASSERT_EQ(producer_->try_loan(size, loan), RingResult::kOk) << size << " #" << i;
+      for (std::size_t k = 0; k < size; ++k) loan.data[k] = pattern(seq, k);
+      ASSERT_TRUE(producer_->commit(loan).ok());
+      ChannelMessage m;
+      ASSERT_EQ(consumer_->try_receive(m), RingResult::kOk) << size << " #" << i;
+      ASSERT_EQ(m.data.size(), size);
+      for (std::size_t k = 0; k < size; ++k) {
+        ASSERT_EQ(m.data[k], pattern(seq, k)) << "message " << seq << " byte " << k;
+      }
+      ASSERT_TRUE(consumer_->release(m).ok());
+      ASSERT_EQ(consumer_->try_receive(m), RingResult::kWouldBlock) << "after " << seq;
+    }
+  }
+}
+
 TEST_F(ChannelTest, ThreadsStreamVariableSizesIntact) {
   Make(4096, /*one_view=*/true);
   constexpr uint64_t kCount = 200'000;
