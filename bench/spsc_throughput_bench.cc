@@ -1,12 +1,14 @@
-// SPSC throughput: csm's ring against boost::lockfree::spsc_queue placed in
-// the same kind of shared memory, single items and batches, producer and
-// consumer pinned to distinct cores.
+// SPSC throughput: csm's rings (the sequenced ring, built for latency, and
+// the packed ring, built for bursts) against boost::lockfree::spsc_queue
+// placed in the same kind of shared memory, single items and batches,
+// producer and consumer pinned to distinct cores.
 #include <atomic>
 #include <new>
 #include <thread>
 
 #include "bench_support.h"
 #include "boost/lockfree/spsc_queue.hpp"
+#include "csm/ring/spsc_packed_ring.h"
 #include "csm/ring/spsc_ring.h"
 
 namespace csm::bench {
@@ -19,12 +21,14 @@ struct Item {
 constexpr uint64_t kCapacity = 4096;
 constexpr int64_t kItemsPerIteration = 1 << 16;
 
-void BM_SpscThroughput_Csm(benchmark::State& state) {
+template <typename Producer, typename Consumer>
+void CsmThroughput(benchmark::State& state, uint64_t ring_bytes,
+                   absl::Status (*format)(std::span<std::byte>, uint64_t)) {
   const std::size_t batch = static_cast<std::size_t>(state.range(0));
-  SharedPair mem = SharedPair::Make(*SpscRingBytes<Item>(kCapacity));
-  if (!FormatSpscRing<Item>(mem.a.span(), kCapacity).ok()) std::abort();
-  auto producer = SpscProducer<Item>::Attach(mem.a.span());
-  auto consumer = SpscConsumer<Item>::Attach(mem.b.span());
+  SharedPair mem = SharedPair::Make(ring_bytes);
+  if (!format(mem.a.span(), kCapacity).ok()) std::abort();
+  auto producer = Producer::Attach(mem.a.span());
+  auto consumer = Consumer::Attach(mem.b.span());
   const int64_t total = kItemsPerIteration * static_cast<int64_t>(state.max_iterations);
   // By value (see pingpong_bench.cc): a reference to `total` on this
   // thread's stack, read by the producer on every push, shared a line pair
@@ -63,6 +67,17 @@ void BM_SpscThroughput_Csm(benchmark::State& state) {
   }
   thread.join();
   state.SetItemsProcessed(state.iterations() * kItemsPerIteration);
+}
+
+void BM_SpscThroughput_Csm(benchmark::State& state) {
+  CsmThroughput<SpscProducer<Item>, SpscConsumer<Item>>(state, *SpscRingBytes<Item>(kCapacity),
+                                                        &FormatSpscRing<Item>);
+}
+
+// The packed ring: no sequence word per slot, so a burst carries only payload.
+void BM_SpscThroughput_CsmPacked(benchmark::State& state) {
+  CsmThroughput<PackedSpscProducer<Item>, PackedSpscConsumer<Item>>(
+      state, *PackedSpscRingBytes<Item>(kCapacity), &FormatPackedSpscRing<Item>);
 }
 
 // Boost's queue with a compile-time capacity keeps its storage and indices
@@ -116,6 +131,7 @@ void BM_SpscThroughput_Boost(benchmark::State& state) {
 }
 
 BENCHMARK(BM_SpscThroughput_Csm)->Arg(1)->Arg(32)->UseRealTime()->MinTime(0.5);
+BENCHMARK(BM_SpscThroughput_CsmPacked)->Arg(1)->Arg(32)->UseRealTime()->MinTime(0.5);
 BENCHMARK(BM_SpscThroughput_Boost)->Arg(1)->Arg(32)->UseRealTime()->MinTime(0.5);
 
 }  // namespace

@@ -16,6 +16,7 @@ const char* KindName(RingKind k) {
     case RingKind::kSpsc: return "SPSC ring";
     case RingKind::kMpmc: return "MPMC ring";
     case RingKind::kChannel: return "channel";
+    case RingKind::kSpscPacked: return "packed SPSC ring";
   }
   return "unknown ring kind";
 }
@@ -50,6 +51,7 @@ absl::StatusOr<RingGeometry> PlanRing(RingKind kind, uint32_t slot_bytes, uint64
   switch (kind) {
     case RingKind::kSpsc:
     case RingKind::kMpmc:
+    case RingKind::kSpscPacked:
       if (capacity < 2 || capacity > wire::kMaxSlots || !std::has_single_bit(capacity)) {
         return absl::InvalidArgumentError(absl::StrFormat(
             "%s capacity %d is not a power of two in [2, %d]", KindName(kind), capacity,
@@ -62,8 +64,9 @@ absl::StatusOr<RingGeometry> PlanRing(RingKind kind, uint32_t slot_bytes, uint64
       }
       g.slot_bytes = slot_bytes;
       g.slot_stride = static_cast<uint32_t>(
-          RoundUp(wire::kSlotSequenceBytes + slot_bytes,
-                  kind == RingKind::kSpsc ? wire::kSlotSequenceBytes : wire::kCacheLine));
+          kind == RingKind::kSpsc     ? RoundUp(wire::kSlotSequenceBytes + slot_bytes, 8)
+          : kind == RingKind::kMpmc   ? RoundUp(wire::kSlotSequenceBytes + slot_bytes, wire::kCacheLine)
+                                      : RoundUp(slot_bytes, 8));
       g.data_bytes = capacity * g.slot_stride;
       return g;
     case RingKind::kChannel:

@@ -2,6 +2,7 @@
 // lines) must be accepted only when consistent, never crash or overreach.
 #include "csm/ring/channel.h"
 #include "csm/ring/mpmc_ring.h"
+#include "csm/ring/spsc_packed_ring.h"
 #include "csm/ring/spsc_ring.h"
 #include "fuzz_input.h"
 
@@ -14,6 +15,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     auto s = span.first(len);
     (void)csm::SpscConsumer<uint64_t>::Attach(s);
     (void)csm::SpscProducer<uint64_t>::Attach(s);
+    if (auto c = csm::PackedSpscConsumer<uint64_t>::Attach(s); c.ok()) {
+      uint64_t item[4];
+      (void)c->try_pop_burst(item);
+    }
+    (void)csm::PackedSpscProducer<uint64_t>::Attach(s);
     (void)csm::MpmcEndpoint<uint32_t>::Attach(s);
     if (auto c = csm::ChannelConsumer::Attach(s); c.ok()) {
       csm::ChannelMessage m;

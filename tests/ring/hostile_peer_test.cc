@@ -11,6 +11,7 @@
 #include "csm/ring/channel.h"
 #include "csm/ring/mpmc_ring.h"
 #include "csm/ring/shared_span.h"
+#include "csm/ring/spsc_packed_ring.h"
 #include "csm/ring/spsc_ring.h"
 #include "gtest/gtest.h"
 #include "tests/support/child_process.h"
@@ -171,6 +172,81 @@ TEST_F(HostilePeerTest, SpscProducerAgainstHostileConsumer) {
       ring,
       [&](std::span<std::byte> span, Report& report, auto attached) {
         auto p = SpscProducer<Payload>::Attach(span);
+        if (!p.ok()) return 5;
+        attached();
+        Payload batch[8] = {};
+        for (uint64_t i = 0; i < attempts; ++i) {
+          if (i % 2) {
+            (void)p->try_push(batch[0]);
+          } else {
+            (void)p->try_push_burst(batch);
+          }
+        }
+        report.ops = p->stats().ops;
+        report.faults = p->stats().peer_faults;
+        return 0;
+      },
+      [&](std::span<std::byte> span, std::mt19937_64& rng) {
+        const uint64_t tail = shared::LoadRelaxed(&ProducerLine(span)->position);
+        uint64_t value = rng() % 2 ? tail - rng() % (kSlots + 1) : Adversarial(rng, tail, kSlots);
+        shared::StoreRelease(&ConsumerLine(span)->position, value);
+        if (rng() % 8 == 0) ScribbleAnywhere(span, rng);
+      });
+  EXPECT_GT(r.faults, 0u);
+  EXPECT_GT(r.ops, 0u);
+}
+
+SharedFile MakePackedSpsc() {
+  auto f = SharedFile::Create(*PackedSpscRingBytes<Payload>(kSlots));
+  auto v = f->Map();
+  EXPECT_TRUE(FormatPackedSpscRing<Payload>(v->span(), kSlots).ok());
+  return std::move(*f);
+}
+
+// The packed ring has no slot words: all the consumer trusts is the
+// producer's position, so that is what the hostile producer lies about.
+TEST_F(HostilePeerTest, PackedSpscConsumerAgainstHostileProducer) {
+  SharedFile ring = MakePackedSpsc();
+  const uint64_t attempts = Scaled(20'000'000);
+  Report r = Run(
+      ring,
+      [&](std::span<std::byte> span, Report& report, auto attached) {
+        auto c = PackedSpscConsumer<Payload>::Attach(span);
+        if (!c.ok()) return 5;
+        attached();
+        Payload p[8];
+        uint64_t touched = 0;
+        for (uint64_t i = 0; i < attempts; ++i) {
+          const BurstResult b = i % 2 ? c->try_pop_burst(std::span(p, 1)) : c->try_pop_burst(p);
+          for (std::size_t k = 0; k < b.count; ++k) touched += p[k].a & 1;
+        }
+        report.ops = c->stats().ops;
+        report.faults = c->stats().peer_faults;
+        report.touched_bytes = touched;
+        return 0;
+      },
+      [&](std::span<std::byte> span, std::mt19937_64& rng) {
+        const uint64_t head = shared::LoadRelaxed(&ConsumerLine(span)->position);
+        switch (rng() % 4) {
+          case 0: ScribbleAnywhere(span, rng, true); break;
+          case 1:
+            shared::StoreRelease(&ProducerLine(span)->position, Adversarial(rng, head, kSlots));
+            break;
+          default:  // honest-looking: up to a full ring ahead of the consumer
+            shared::StoreRelease(&ProducerLine(span)->position, head + rng() % (kSlots + 1));
+        }
+      });
+  EXPECT_GT(r.faults, 0u);
+  EXPECT_GT(r.ops, 0u);
+}
+
+TEST_F(HostilePeerTest, PackedSpscProducerAgainstHostileConsumer) {
+  SharedFile ring = MakePackedSpsc();
+  const uint64_t attempts = Scaled(20'000'000);
+  Report r = Run(
+      ring,
+      [&](std::span<std::byte> span, Report& report, auto attached) {
+        auto p = PackedSpscProducer<Payload>::Attach(span);
         if (!p.ok()) return 5;
         attached();
         Payload batch[8] = {};

@@ -11,6 +11,7 @@
 #include "csm/ring/channel.h"
 #include "csm/ring/mpmc_ring.h"
 #include "csm/ring/shared_span.h"
+#include "csm/ring/spsc_packed_ring.h"
 #include "csm/ring/spsc_ring.h"
 #include "gtest/gtest.h"
 #include "tests/support/child_process.h"
@@ -54,18 +55,20 @@ SharedView MapOrDie(const SharedFile& file) {
   return std::move(*v);
 }
 
-TEST(MultiProcessTest, SpscSingleAndBurstStreams) {
+// Both SPSC layouts (sequenced and packed) run the same streams.
+template <typename Producer, typename Consumer>
+void SpscStreams(uint64_t ring_bytes, absl::Status (*format)(std::span<std::byte>, uint64_t)) {
   for (const bool burst : {false, true}) {
     const uint64_t count = Scaled(burst ? 40'000'000 : 20'000'000);
-    auto file = SharedFile::Create(*SpscRingBytes<Msg>(4096));
+    auto file = SharedFile::Create(ring_bytes);
     ASSERT_TRUE(file.ok());
     {
       auto v = file->Map();
-      ASSERT_TRUE(FormatSpscRing<Msg>(v->span(), 4096).ok());
+      ASSERT_TRUE(format(v->span(), 4096).ok());
     }
     const pid_t producer = Spawn([&] {
       SharedView view = MapOrDie(*file);
-      auto p = AttachOrDie<SpscProducer<Msg>>(view.span());
+      auto p = AttachOrDie<Producer>(view.span());
       std::vector<Msg> batch(32);
       int spins = 0;
       for (uint64_t next = 0; next < count;) {
@@ -86,7 +89,7 @@ TEST(MultiProcessTest, SpscSingleAndBurstStreams) {
     });
     const pid_t consumer = Spawn([&] {
       SharedView view = MapOrDie(*file);
-      auto c = AttachOrDie<SpscConsumer<Msg>>(view.span());
+      auto c = AttachOrDie<Consumer>(view.span());
       std::vector<Msg> batch(32);
       int spins = 0;
       for (uint64_t expect = 0; expect < count;) {
@@ -114,6 +117,16 @@ TEST(MultiProcessTest, SpscSingleAndBurstStreams) {
     EXPECT_EQ(Reap(producer), "") << (burst ? "burst" : "single");
     EXPECT_EQ(Reap(consumer), "") << (burst ? "burst" : "single");
   }
+}
+
+TEST(MultiProcessTest, SpscSingleAndBurstStreams) {
+  SpscStreams<SpscProducer<Msg>, SpscConsumer<Msg>>(*SpscRingBytes<Msg>(4096),
+                                                    &FormatSpscRing<Msg>);
+}
+
+TEST(MultiProcessTest, PackedSpscSingleAndBurstStreams) {
+  SpscStreams<PackedSpscProducer<Msg>, PackedSpscConsumer<Msg>>(*PackedSpscRingBytes<Msg>(4096),
+                                                                &FormatPackedSpscRing<Msg>);
 }
 
 // Payload of message `seq`: its size and bytes follow from the sequence

@@ -21,6 +21,7 @@ enum class RingKind : uint16_t {
   kSpsc = 1,     // fixed-size slots, one producer, one consumer
   kMpmc = 2,     // fixed-size slots with per-slot turn words, many of each
   kChannel = 3,  // variable-size records in a byte arena, one of each
+  kSpscPacked = 4,  // fixed-size slots with no sequence words, one of each
 };
 
 // Cache line size assumed for layout. 64 bytes on x86-64 and on the arm64
@@ -88,6 +89,8 @@ inline constexpr uint64_t kDataOffset = sizeof(RingPrefix);
 // follows at offset 8 (so payload types need alignment <= 8). SPSC slots are
 // 8-byte multiples; MPMC slots are rounded up to whole cache lines so
 // neighbouring slots, claimed by different parties, never false-share.
+// Packed SPSC slots are the payload alone, rounded up to 8 bytes: readiness
+// comes from the positions, so bursts move nothing but payload between cores.
 inline constexpr std::size_t kSlotSequenceBytes = 8;
 
 // Channel records: a 16-byte header {u64 tag, u32 length, u32 type}, then the

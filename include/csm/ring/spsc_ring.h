@@ -62,8 +62,8 @@ class alignas(wire::kLineSpacing) Endpoint {
 
  protected:
   Endpoint() = default;
-  absl::Status Init(std::span<std::byte> span) {
-    absl::StatusOr<RingGeometry> g = AttachRing(span, wire::RingKind::kSpsc, sizeof(T));
+  absl::Status Init(std::span<std::byte> span, wire::RingKind kind = wire::RingKind::kSpsc) {
+    absl::StatusOr<RingGeometry> g = AttachRing(span, kind, sizeof(T));
     if (!g.ok()) return g.status();
     data_ = span.data() + g->data_offset;
     mask_ = g->capacity - 1;
