@@ -1,19 +1,23 @@
-// Blocking ends of an SPSC ring: SpscProducer / SpscConsumer paired with
-// doorbells (see wake.h for why no wakeup is lost).
+// Blocking ends of an SPSC ring, sequenced (SpscProducer / SpscConsumer) or
+// packed (PackedSpscProducer / PackedSpscConsumer), paired with doorbells
+// (see wake.h for why no wakeup is lost: both layouts publish with a release
+// store the waiter's re-check reads, which is all the protocol needs).
 #pragma once
 
 #include "absl/status/statusor.h"
 #include "csm/blocking/wake.h"
 #include "csm/doorbell/spin_wait.h"
+#include "csm/ring/spsc_packed_ring.h"
 #include "csm/ring/spsc_ring.h"
 
 namespace csm {
 
-template <RingPayload T>
-class SpscSender {
+template <typename Producer>
+class SpscSenderOf {
  public:
+  using T = typename Producer::value_type;
   // `own_bell` wakes us when the receiver frees slots; `peer_bell` wakes it.
-  SpscSender(SpscProducer<T>&& producer, Doorbell own_bell, Doorbell peer_bell)
+  SpscSenderOf(Producer&& producer, Doorbell own_bell, Doorbell peer_bell)
       : producer_(std::move(producer)), own_(std::move(own_bell)), peer_(std::move(peer_bell)) {}
 
   // Waits for a free slot and pushes. DeadlineExceeded, or DataLoss if the
@@ -33,19 +37,20 @@ class SpscSender {
     return absl::OkStatus();
   }
 
-  SpscProducer<T>& endpoint() { return producer_; }
+  Producer& endpoint() { return producer_; }
   const SpinWaitStats& wait_stats() const { return wait_stats_; }
 
  private:
-  SpscProducer<T> producer_;
+  Producer producer_;
   Doorbell own_, peer_;
   SpinWaitStats wait_stats_;
 };
 
-template <RingPayload T>
-class SpscReceiver {
+template <typename Consumer>
+class SpscReceiverOf {
  public:
-  SpscReceiver(SpscConsumer<T>&& consumer, Doorbell own_bell, Doorbell peer_bell)
+  using T = typename Consumer::value_type;
+  SpscReceiverOf(Consumer&& consumer, Doorbell own_bell, Doorbell peer_bell)
       : consumer_(std::move(consumer)), own_(std::move(own_bell)), peer_(std::move(peer_bell)) {}
 
   // Waits for an item and pops it. DeadlineExceeded, or DataLoss if the
@@ -66,13 +71,22 @@ class SpscReceiver {
     return item;
   }
 
-  SpscConsumer<T>& endpoint() { return consumer_; }
+  Consumer& endpoint() { return consumer_; }
   const SpinWaitStats& wait_stats() const { return wait_stats_; }
 
  private:
-  SpscConsumer<T> consumer_;
+  Consumer consumer_;
   Doorbell own_, peer_;
   SpinWaitStats wait_stats_;
 };
+
+template <RingPayload T>
+using SpscSender = SpscSenderOf<SpscProducer<T>>;
+template <RingPayload T>
+using SpscReceiver = SpscReceiverOf<SpscConsumer<T>>;
+template <RingPayload T>
+using PackedSpscSender = SpscSenderOf<PackedSpscProducer<T>>;
+template <RingPayload T>
+using PackedSpscReceiver = SpscReceiverOf<PackedSpscConsumer<T>>;
 
 }  // namespace csm

@@ -53,6 +53,7 @@ namespace spsc_detail {
 template <typename T>
 class alignas(wire::kLineSpacing) Endpoint {
  public:
+  using value_type = T;
   uint64_t capacity() const { return mask_ + 1; }
   const RingStats& stats() const { return stats_; }
   absl::Status last_fault() const { return fault_.ToStatus(); }
