@@ -3,9 +3,12 @@
  * (qemu-system-data: docs/specs/ivshmem-spec.txt). Debian ships no server,
  * so the VM tests bring their own.
  *
- *   csm-ivshmem-server -S SOCKET -l SIZE [-n VECTORS] [-t SECONDS]
+ *   csm-ivshmem-server -S SOCKET -l SIZE [-n VECTORS] [-t SECONDS] [-m FILE]
  *
- * The shared memory is a memfd (nothing to clean up in /dev/shm). Every
+ * The shared memory is a memfd (nothing to clean up in /dev/shm), or with
+ * -m a new file (created, removed on exit) that QEMU can map a second time
+ * (memory-backend-file + ivshmem-plain): a window onto the same memory
+ * that no driver claims, through which a guest plays a hostile peer. Every
  * message is a little-endian int64, file descriptors ride on SCM_RIGHTS.
  * On connect a client gets: version 0, its id, -1 with the memory fd, then
  * for each existing peer that peer's id with one eventfd per vector, then its
@@ -21,6 +24,7 @@
 #define _GNU_SOURCE
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -177,7 +181,7 @@ static long parse_long(const char *s, const char *what)
 
 int main(int argc, char **argv)
 {
-	const char *path = NULL;
+	const char *path = NULL, *mem_path = NULL;
 	long size = 4 << 20, lifetime = 600, chaos_start = 0, chaos_end = 0;
 	uint8_t *mem = NULL;
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -186,7 +190,7 @@ int main(int argc, char **argv)
 	time_t deadline;
 	int opt, lsock, shm_fd;
 
-	while ((opt = getopt(argc, argv, "S:l:n:t:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "S:l:n:t:c:m:")) != -1) {
 		switch (opt) {
 		case 'c':
 			if (sscanf(optarg, "%li:%li", &chaos_start, &chaos_end) != 2 ||
@@ -199,8 +203,9 @@ int main(int argc, char **argv)
 		case 'l': size = parse_long(optarg, "size"); break;
 		case 'n': nvectors = (int)parse_long(optarg, "vector count"); break;
 		case 't': lifetime = parse_long(optarg, "lifetime"); break;
+		case 'm': mem_path = optarg; break;
 		default:
-			fprintf(stderr, "usage: %s -S SOCKET [-l SIZE] [-n VECTORS] [-t SECONDS] [-c START:END]\n", argv[0]);
+			fprintf(stderr, "usage: %s -S SOCKET [-l SIZE] [-n VECTORS] [-t SECONDS] [-c START:END] [-m FILE]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -217,7 +222,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < kMaxPeers; i++)
 		peers[i].sock = -1;
 
-	shm_fd = memfd_create("csm-ivshmem", MFD_CLOEXEC);
+	if (mem_path)
+		shm_fd = open(mem_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	else
+		shm_fd = memfd_create("csm-ivshmem", MFD_CLOEXEC);
 	if (shm_fd < 0 || ftruncate(shm_fd, size) < 0) {
 		perror("ivshmem-server: shared memory");
 		return 1;
@@ -281,5 +289,7 @@ int main(int argc, char **argv)
 		}
 	}
 	unlink(path);
+	if (mem_path)
+		unlink(mem_path);
 	return 0;
 }

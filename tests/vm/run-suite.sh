@@ -14,7 +14,10 @@
 #       one-realm tests in the single VM, the two-realm tests as two halves
 #       across the pair). Each one given adds its results to the expected set.
 # The pair VMs also get an ivshmem-plain device (memory the host can read,
-# $work/host-mem.img) for csm-compare's sealed baseline.
+# $work/host-mem.img) for csm-compare's sealed baseline. The single VM gets
+# one over the ivshmem server's own memory (a second window onto the
+# emulated RMM's tables that csm.ko leaves unclaimed): rescan_backwards and
+# rescan_jump write a share's attach count through it, as a hostile peer would.
 # Environment: CSM_VM_ACCEL=kvm|tcg (default: kvm when /dev/kvm opens),
 #   CSM_VM_TIMEOUT (seconds per VM, default 150),
 #   CSM_VM_WORK (work root, default build/vm-work; ctest sets one per build
@@ -157,20 +160,29 @@ fi
 sockdir=$(mktemp -d /tmp/csm-vm.XXXXXX)
 sock=$sockdir/ivshmem.sock
 host_mem=""
+table_mem=""
+server_args=()
 link=$sockdir/link.sock
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$sockdir"
-  rm -f "$host_mem"
+  rm -f "$host_mem" "$table_mem"
 }
 trap cleanup EXIT
 
 # -c: the byte range of the emulated RMM's tables (after magic, version,
 # init word and lock; kmod/rmm/emulated/layout.h) that a hostile peer may
 # scribble over on request (the single suite's hostile_peer test).
-"$server" -S "$sock" -l 16M -n 2 -t $((timeout_s + 30)) -c 24:10272 2>"$work/server.log" &
+if [ "$suite" = single ]; then
+  # The server creates it (and removes it when it exits).
+  table_mem=/dev/shm/csm-vm-table.$$
+  rm -f "$table_mem"
+  server_args=(-m "$table_mem")
+fi
+"$server" -S "$sock" -l 16M -n 2 -t $((timeout_s + 30)) -c 24:10272 "${server_args[@]}" \
+  2>"$work/server.log" &
 server_pid=$!
 pids+=($server_pid)
 for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
@@ -191,7 +203,8 @@ boot() {
 start=$(date +%s%N)
 if [ "$suite" = single ]; then
   vms=(vm)
-  boot vm single &
+  boot vm single -object memory-backend-file,id=table,share=on,mem-path="$table_mem",size=16M \
+    -device ivshmem-plain,memdev=table &
   vm_pid=$!
   # The guest asks for a hostile peer on its console; play it.
   chaos=off
@@ -240,7 +253,8 @@ wall_ns=$(($(date +%s%N) - start))
 # --- results (judge-results.sh) ---------------------------------------------
 declare -A expect
 expect[vm]="load version invalid_args valid_calls fd_copy_fault mmap_rules cleanup_on_close random_ioctls
-  counters_zero unbind_with_users hostile_peer unload_refused unload_reload"
+  counters_zero rescan_backwards rescan_jump unbind_with_users hostile_peer unload_refused
+  unload_reload"
 expect[a]="load a_link a_share a_attach_events a_stream a_ping a_revoke a_sees_detach
   a_provider_exit a_destroy a_counters_zero a_held_cycles a_held_cycles_lost a_realm_gone
   pair_unload"

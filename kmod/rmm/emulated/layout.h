@@ -11,6 +11,10 @@
  *
  * BAR2: [header: lock, id allocator, realm/region/share tables][pool]
  * Regions are carved from the pool by first fit; offsets are pool-relative.
+ *
+ * tests/vm/guest/single.c mirrors these tables to play a hostile peer
+ * (rescan_backwards, rescan_jump): change both together, and bump
+ * CSM_EMU_LAYOUT_VERSION, which that test checks before writing.
  */
 #ifndef CSM_EMU_LAYOUT_H
 #define CSM_EMU_LAYOUT_H

@@ -28,73 +28,6 @@
 #define HOLD_CYCLES		2
 #define HOLD_CYCLES_OVER	6
 #define HOLD_CAP		4
-#define HOLD_KNOB		"/sys/kernel/debug/csm/rescan_hold"
-
-static int rescan_hold(int on)
-{
-	int fd = open(HOLD_KNOB, O_WRONLY), ok;
-
-	ok = fd >= 0 && write(fd, on ? "1\n" : "0\n", 2) == 2;
-	if (!ok)
-		printf("%s: %s\n", HOLD_KNOB, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-/* Events of @efd until @want arrived and 500 ms pass quietly, or @ms. */
-static int read_events(int efd, struct csm_event *ev, int max, int want, int ms)
-{
-	uint64_t deadline = vt_now_ns() + (uint64_t)ms * 1000000;
-	int n = 0;
-
-	for (;;) {
-		struct pollfd p = { .fd = efd, .events = POLLIN };
-		int64_t left = (int64_t)(deadline - vt_now_ns()) / 1000000;
-
-		while (n < max && read(efd, &ev[n], sizeof(*ev)) == sizeof(*ev))
-			n++;
-		if (left <= 0 || n == max)
-			return n;
-		if (poll(&p, 1, n >= want && left > 500 ? 500 : (int)left) == 0 && n >= want)
-			return n;
-	}
-}
-
-static const char *event_name(uint32_t type)
-{
-	static const char *const names[] = { "?", "ATTACHED", "DETACHED", "REVOKED",
-					     "DESTROYED", "GONE" };
-
-	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
-}
-
-/*
- * Checks @n events against @want edges of share @sh (ATTACHED first,
- * alternating), the first with seq @seq0 and flags @flags0, the rest
- * consecutive and unflagged; describes them in @desc.
- */
-static int check_cycle_events(const struct csm_event *ev, int n, int want, uint64_t seq0,
-			      uint32_t flags0, uint64_t region, uint64_t sh, uint64_t peer,
-			      char *desc, size_t len)
-{
-	int ok = n == want;
-	size_t used = 0;
-
-	desc[0] = '\0';
-	for (int i = 0; i < n; i++) {
-		uint32_t type = i % 2 ? CSM_EVENT_DETACHED : CSM_EVENT_ATTACHED;
-
-		ok = ok && ev[i].type == type && ev[i].seq == seq0 + i &&
-		     ev[i].flags == (i ? 0 : flags0) && ev[i].region_id == region &&
-		     ev[i].share_id == sh && ev[i].realm_id == peer;
-		if (used < len)
-			used += snprintf(desc + used, len - used, "%s%s seq=%llu%s", i ? ", " : "",
-					 event_name(ev[i].type), (unsigned long long)ev[i].seq,
-					 ev[i].flags & CSM_EVENT_F_LOST ? " LOST" : "");
-	}
-	return ok;
-}
 
 /* A: hold rescans while B cycles through attach and detach. */
 static void held_cycles(uint64_t peer)
@@ -115,16 +48,16 @@ static void held_cycles(uint64_t peer)
 		uint64_t seq0 = seq + 1;
 		uint32_t flags0 = 0;
 
-		ok = setup && rescan_hold(1);
+		ok = setup && vt_rescan_hold(1);
 		/* B cycles even if we failed, to stay in step on the link. */
 		vt_link_send("hold-share %llu %d", (unsigned long long)sh, cycles);
 		ok = !vt_link_expect("hold-cycled", 60000, line, sizeof(line)) &&
 		     sscanf(line, "hold-cycled %d %d", &done, &errs) == 2 && ok;
 		/* Rescans were held: nothing may have been reported yet. */
 		usleep(300000);
-		early = read_events(efd, ev, 32, 0, 0);
-		ok = rescan_hold(0) && ok;
-		n = read_events(efd, ev, 32, 2 * (cycles < HOLD_CAP ? cycles : HOLD_CAP), 10000);
+		early = vt_read_events(efd, ev, 32, 0, 0);
+		ok = vt_rescan_hold(0) && ok;
+		n = vt_read_events(efd, ev, 32, 2 * (cycles < HOLD_CAP ? cycles : HOLD_CAP), 10000);
 		lost1 = vt_counter("rescan_lost");
 		want = 2 * cycles;
 		if (cycles > HOLD_CAP) {
@@ -133,8 +66,8 @@ static void held_cycles(uint64_t peer)
 			seq0 += 2 * (cycles - HOLD_CAP);
 			flags0 = CSM_EVENT_F_LOST;
 		}
-		ok = check_cycle_events(ev, n, want, seq0, flags0, region, sh, peer, desc,
-					sizeof(desc)) && ok;
+		ok = vt_check_cycle_events(ev, n, want, CSM_EVENT_ATTACHED, seq0, flags0, region,
+					   sh, peer, desc, sizeof(desc)) && ok;
 		ok = ok && done == cycles && errs == 0 && early == 0 &&
 		     lost1 - lost0 == (cycles > HOLD_CAP);
 		vt_result(cycles > HOLD_CAP ? "a_held_cycles_lost" : "a_held_cycles", ok,
@@ -144,7 +77,7 @@ static void held_cycles(uint64_t peer)
 		if (n)
 			seq = ev[n - 1].seq;
 	}
-	rescan_hold(0);
+	vt_rescan_hold(0);
 	memset(&rv, 0, sizeof(rv));
 	rv.share_id = sh;
 	vt_ioctl(fd, CSM_IOC_REVOKE, &rv);

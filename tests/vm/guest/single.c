@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "vmtest.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -447,6 +448,347 @@ static void test_fuzz(uint64_t seed, long iters)
 		  (unsigned long long)seed, iters);
 }
 
+/* ----------------------------------------- a peer rewrites a count ---- */
+/*
+ * The emulated RMM's tables at the start of the ivshmem BAR2, as
+ * kmod/rmm/emulated/layout.h lays them out (mirrored here: that header is
+ * kernel-only). The asserts pin what its static_asserts pin.
+ */
+#define EMU_MAGIC		0x31554d454d5343ull	/* CSM_EMU_MAGIC */
+#define EMU_LAYOUT_VERSION	2
+#define EMU_MAX_REALMS		16
+#define EMU_MAX_REGIONS		64
+#define EMU_MAX_SHARES		128
+#define EMU_REALM_ID_BASE	0x100
+#define EMU_TABLES_LEN		0x10000		/* CSM_EMU_POOL_OFFSET */
+enum { EMU_REALM_FREE = 0, EMU_REALM_LIVE = 1 };
+enum { EMU_SHARE_FREE = 0, EMU_SHARE_GRANTED = 1, EMU_SHARE_ATTACHED = 2 };
+
+struct emu_realm {
+	uint64_t realm_id;
+	uint32_t state, ivposition;
+	uint64_t boots, heartbeat;
+};
+
+struct emu_region {
+	uint64_t id, provider, offset, size;
+	uint32_t state, ended;
+};
+
+struct emu_share {
+	uint64_t id, region_id, provider, consumer;
+	uint32_t perm, state, rings_to_consumer, rings_to_provider, ended;
+	uint32_t attaches;	/* the consumer's attaches, free-running */
+};
+
+struct emu_header {
+	uint64_t magic;
+	uint32_t layout_version, init, lock, pad;
+	uint64_t next_id;
+	struct emu_realm realms[EMU_MAX_REALMS];
+	struct emu_region regions[EMU_MAX_REGIONS];
+	struct emu_share shares[EMU_MAX_SHARES];
+};
+
+_Static_assert(sizeof(struct emu_header) <= EMU_TABLES_LEN, "layout.h: header fits");
+_Static_assert(offsetof(struct emu_header, next_id) == 24, "layout.h: next_id");
+_Static_assert(sizeof(struct emu_header) == 10272, "layout.h: sizeof csm_emu_header");
+_Static_assert(sizeof(struct emu_share) == 56, "layout.h: sizeof csm_emu_share");
+_Static_assert(offsetof(struct emu_share, attaches) == 52, "layout.h: attaches");
+_Static_assert(sizeof(struct emu_region) == 40, "layout.h: sizeof csm_emu_region");
+_Static_assert(sizeof(struct emu_realm) == 32, "layout.h: sizeof csm_emu_realm");
+
+/*
+ * The tables as a hostile peer sees them. csm.ko claims the ivshmem-doorbell
+ * device's BAR2, and with CONFIG_IO_STRICT_DEVMEM a claimed BAR cannot be
+ * mapped from sysfs, so run-suite.sh gives this VM a second window onto the
+ * same memory: an ivshmem-plain device (1af4:1110 without MSI-X) that no
+ * driver takes. Aligned 4- and 8-byte accesses only (arm64 maps BARs as
+ * Device or non-cacheable memory). NULL, with the reason in @why, if absent.
+ */
+static volatile struct emu_header *emu_tables(char *why, size_t len)
+{
+	DIR *d = opendir("/sys/bus/pci/devices");
+	volatile struct emu_header *h = NULL;
+	struct dirent *de;
+
+	snprintf(why, len, "no unclaimed ivshmem device (1af4:1110) in /sys/bus/pci/devices");
+	while (d && !h && (de = readdir(d))) {
+		char path[160], id[2][16] = { "", "" };
+		const char *files[] = { "vendor", "device" };
+		void *p;
+		int fd;
+
+		for (int i = 0; i < 2; i++) {
+			FILE *f;
+
+			snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.64s/%s", de->d_name,
+				 files[i]);
+			f = fopen(path, "r");
+			if (f && !fgets(id[i], sizeof(id[i]), f))
+				id[i][0] = 0;
+			if (f)
+				fclose(f);
+		}
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.64s/driver", de->d_name);
+		if (strncmp(id[0], "0x1af4", 6) || strncmp(id[1], "0x1110", 6) ||
+		    access(path, F_OK) == 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.64s/enable", de->d_name);
+		fd = open(path, O_WRONLY);
+		if (fd >= 0) {
+			if (write(fd, "1", 1) != 1)
+				printf("%s: %s\n", path, strerror(errno));
+			close(fd);
+		}
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.64s/resource2", de->d_name);
+#ifdef __aarch64__
+		/* Plain resource2 is Device memory there; _wc is Normal non-cacheable. */
+		if (strlen(path) + 3 < sizeof(path) && access(strcat(path, "_wc"), F_OK))
+			path[strlen(path) - 3] = 0;
+#endif
+		fd = open(path, O_RDWR | O_SYNC);
+		p = fd < 0 ? MAP_FAILED :
+		    mmap(NULL, EMU_TABLES_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (fd >= 0)
+			close(fd);
+		if (p == MAP_FAILED) {
+			snprintf(why, len, "map %s: %s", path, strerror(errno));
+			continue;
+		}
+		h = p;
+		if (h->magic != EMU_MAGIC || h->layout_version != EMU_LAYOUT_VERSION) {
+			snprintf(why, len, "%s holds magic %#llx layout %u, not the CSM tables",
+				 path, (unsigned long long)h->magic, h->layout_version);
+			munmap(p, EMU_TABLES_LEN);
+			h = NULL;
+		}
+	}
+	if (d)
+		closedir(d);
+	return h;
+}
+
+#define PEER_TIMEOUT_PARAM	"/sys/module/csm/parameters/peer_timeout_ms"
+
+/* Read (@val NULL) or write a module parameter; the old value, or -1. */
+static long module_param(const char *path, const char *val)
+{
+	char buf[32] = "";
+	long old = -1;
+	FILE *f = fopen(path, "r");
+
+	if (f && fgets(buf, sizeof(buf), f))
+		old = strtol(buf, NULL, 10);
+	if (f)
+		fclose(f);
+	f = val ? fopen(path, "w") : NULL;
+	if (f) {
+		fputs(val, f);
+		if (fclose(f))
+			old = -1;
+	}
+	return old;
+}
+
+/*
+ * One move of the fake consumer: with the provider's rescans held, share
+ * slot @s gets @state and attach count @attaches; releasing the hold runs
+ * the rescan. 1 when both knob writes worked.
+ */
+static int peer_moves(volatile struct emu_share *s, uint32_t state, uint32_t attaches)
+{
+	int ok = vt_rescan_hold(1);
+
+	s->state = state;
+	s->attaches = attaches;
+	__sync_synchronize();
+	return vt_rescan_hold(0) && ok;
+}
+
+/* Wait up to @ms for debugfs rescan_lost to reach @want; its value. */
+static long wait_rescan_lost(long want, int ms)
+{
+	uint64_t deadline = vt_now_ns() + (uint64_t)ms * 1000000;
+	long v;
+
+	while ((v = vt_counter("rescan_lost")) < want && vt_now_ns() < deadline)
+		usleep(10000);
+	return v;
+}
+
+/* The test's share, its region and the fake consumer realm. */
+struct rescan_share {
+	int efd;			/* the provider's events */
+	volatile struct emu_share *s;	/* its slot in the tables */
+	uint64_t region, sh, peer;
+	uint64_t seq;			/* last event seq read */
+};
+
+/*
+ * One step: the peer's move (@state, @attaches), then the events it must
+ * cause (@want edges, @first then alternating, the first at seq @seq0 with
+ * @flags0, the rest consecutive) and rescan_lost's growth (@lost). Appends
+ * what was seen to @desc.
+ */
+static int rescan_step(struct rescan_share *t, uint32_t state, uint32_t attaches, int want,
+		       uint32_t first, uint64_t seq0, uint32_t flags0, long lost, char *desc,
+		       size_t len)
+{
+	long lost0 = vt_counter("rescan_lost"), lost1;
+	struct csm_event ev[16];
+	char seen[640];
+	int ok, n;
+	size_t used = strlen(desc);
+
+	ok = peer_moves(t->s, state, attaches);
+	/* A rescan that posts nothing still counts its loss: wait for that. */
+	wait_rescan_lost(lost0 + lost, 5000);
+	n = vt_read_events(t->efd, ev, 16, want, 5000);
+	ok = vt_check_cycle_events(ev, n, want, first, seq0, flags0, t->region, t->sh, t->peer,
+				   seen, sizeof(seen)) && ok;
+	lost1 = vt_counter("rescan_lost");
+	ok = ok && lost1 - lost0 == lost;
+	if (n)
+		t->seq = ev[n - 1].seq;
+	if (used < len)
+		snprintf(desc + used, len - used, "%s%s %u: [%s] lost %+ld", used ? "; " : "",
+			 state == EMU_SHARE_ATTACHED ? "attached" : "granted", attaches, seen,
+			 lost1 - lost0);
+	return ok;
+}
+
+/*
+ * The provider replays a share's attach/detach cycles from the attach count
+ * in the shared tables (kmod/core/region.c, csm_rescan_share), which any
+ * peer may rewrite. There is no real consumer in this VM: the test makes a
+ * fake realm live in the tables, shares a region with it and plays that
+ * consumer, then a hostile one, by writing the share's state and count.
+ * rescan_backwards: a count that went back posts only the edge to the state
+ * now (or nothing), the next event carries CSM_EVENT_F_LOST with its seq
+ * one further on, rescan_lost +1. rescan_jump: a count that jumped by 1000
+ * or by 2^31 - 1 cycles posts the last 4 cycles (8 events), the first
+ * flagged, its seq past every edge not posted, rescan_lost +1. Afterwards
+ * the region still revokes and destroys, and nothing is left.
+ */
+static void test_rescan_lost(void)
+{
+	const uint32_t A = CSM_EVENT_ATTACHED, D = CSM_EVENT_DETACHED, LOST = CSM_EVENT_F_LOST;
+	const uint32_t GRANTED = EMU_SHARE_GRANTED, ATTACHED = EMU_SHARE_ATTACHED;
+	int fd = vt_open(), slot = -1, fake = -1, shared, n;
+	struct rescan_share t = { .efd = vt_event_fd(fd) };
+	uint64_t self = vt_realm(fd);
+	volatile struct emu_header *h;
+	struct csm_share share = { 0 };
+	struct csm_revoke rv;
+	struct csm_event ev[16];
+	char why[400] = "", back[1536] = "", jump[1536] = "";
+	long timeout0;
+
+	GROUP_BEGIN();
+	h = emu_tables(why, sizeof(why));
+	CHECK(h != NULL, "%s", why);
+	CHECK(t.efd >= 0, "event fd");
+	/* A free realm slot that is not ours becomes the fake consumer. */
+	for (int i = EMU_MAX_REALMS - 1; h && i >= 0 && fake < 0; i--)
+		if ((uint64_t)i != self - EMU_REALM_ID_BASE && h->realms[i].state == EMU_REALM_FREE)
+			fake = i;
+	CHECK(!h || fake >= 0, "no free realm slot");
+	/* It sends no heartbeat: keep the module from declaring it gone meanwhile. */
+	timeout0 = module_param(PEER_TIMEOUT_PARAM, "600000");
+	CHECK(timeout0 > 0, "%s unreadable", PEER_TIMEOUT_PARAM);
+	if (!h || fake < 0 || t.efd < 0 || timeout0 <= 0)
+		goto out;
+	t.peer = EMU_REALM_ID_BASE + fake;
+	h->realms[fake].realm_id = t.peer;
+	h->realms[fake].ivposition = fake;
+	h->realms[fake].heartbeat = 1;
+	__sync_synchronize();
+	h->realms[fake].state = EMU_REALM_LIVE;
+	__sync_synchronize();
+
+	n = vt_create_shared(fd, 64 * 1024, t.peer, &t.region, &share);
+	shared = !n;
+	CHECK(shared, "share a region with fake realm %#llx: %d", (unsigned long long)t.peer, n);
+	for (int i = 0; shared && i < EMU_MAX_SHARES && slot < 0; i++)
+		if (h->shares[i].id == share.share_id)
+			slot = i;
+	CHECK(!shared || slot >= 0, "share %llu not in the tables",
+	      (unsigned long long)share.share_id);
+	if (slot < 0)
+		goto out_realm;
+	t.sh = share.share_id;
+	t.s = &h->shares[slot];
+	CHECK(t.s->state == GRANTED && t.s->attaches == 0 && t.s->consumer == t.peer &&
+	      t.s->region_id == t.region, "share slot %d: state %u attaches %u", slot,
+	      t.s->state, t.s->attaches);
+
+	/* Two honest cycles first: the count is read, seq 1-4, no flag. */
+	CHECK(rescan_step(&t, GRANTED, 2, 4, A, 1, 0, 0, back, sizeof(back)), "2 cycles");
+	/* Back to 1 while attached: only the ATTACHED edge, flagged, seq skips one. */
+	CHECK(rescan_step(&t, ATTACHED, 1, 1, A, t.seq + 2, LOST, 1, back, sizeof(back)),
+	      "backwards while attached");
+	/* The count it went back to is the new reference: a plain detach. */
+	CHECK(rescan_step(&t, GRANTED, 1, 1, D, t.seq + 1, 0, 0, back, sizeof(back)),
+	      "detach after the rewind");
+	/* Back to 0 while detached: nothing to post now, but the loss counts... */
+	CHECK(rescan_step(&t, GRANTED, 0, 0, A, 0, 0, 1, back, sizeof(back)),
+	      "backwards while detached");
+	/* ...and flags the next event, whose seq skips one. */
+	CHECK(rescan_step(&t, GRANTED, 1, 2, A, t.seq + 2, LOST, 0, back, sizeof(back)),
+	      "a cycle after the rewind");
+	vt_result("rescan_backwards", GROUP_OK(),
+		  "share %llu to fake realm %#llx, the peer sets state and attach count: %s",
+		  (unsigned long long)t.sh, (unsigned long long)t.peer, back);
+
+	GROUP_BEGIN();
+	/* 1000 cycles at once: the last 4 (8 events), seq past the 1992 not posted. */
+	CHECK(rescan_step(&t, GRANTED, 1 + 1000, 8, A, t.seq + 1992 + 1, LOST, 1, jump,
+			  sizeof(jump)), "jump by 1000");
+	/* The largest jump that is not backwards, 2^31 - 1 cycles: seq in 64 bits. */
+	CHECK(rescan_step(&t, GRANTED, 1001u + 0x7fffffffu, 8, A, t.seq + 2 * 0x7fffffffull - 8 + 1,
+			  LOST, 1, jump, sizeof(jump)), "jump by 2^31 - 1");
+
+out_realm:
+	/* The device still works: revoke (nobody maps it) and destroy, quietly. */
+	if (shared) {
+		memset(&rv, 0, sizeof(rv));
+		rv.share_id = share.share_id;
+		CHECK(vt_ioctl(fd, CSM_IOC_REVOKE, &rv) == 0, "revoke");
+	}
+	if (t.region) {
+		CHECK(vt_destroy(fd, t.region, 0) == 0, "destroy");
+		n = vt_read_events(t.efd, ev, 16, 0, 500);
+		CHECK(n == 0, "%d events after revoke and destroy (first: %s)", n,
+		      n ? vt_event_name(ev[0].type) : "");
+	}
+	/* The fake realm leaves the tables as it came. */
+	h->realms[fake].state = EMU_REALM_FREE;
+	__sync_synchronize();
+	h->realms[fake].realm_id = 0;
+	h->realms[fake].ivposition = 0;
+	h->realms[fake].heartbeat = 0;
+out:
+	if (timeout0 > 0) {
+		char val[32];
+
+		snprintf(val, sizeof(val), "%ld", timeout0);
+		CHECK(module_param(PEER_TIMEOUT_PARAM, val) == 600000, "restore %s",
+		      PEER_TIMEOUT_PARAM);
+	}
+	if (t.efd >= 0)
+		close(t.efd);
+	close(fd);
+	if (h)
+		munmap((void *)h, EMU_TABLES_LEN);
+	usleep(100000);
+	CHECK(vt_counters_zero() == 0, "local counters back to zero");
+	if (!back[0])
+		vt_result("rescan_backwards", 0, "not reached (see CHECK FAILED above)");
+	vt_result("rescan_jump", GROUP_OK(), "%s; then revoke, destroy, counters 0",
+		  jump[0] ? jump : "not reached");
+}
+
 /* Write @val to sysfs file @path; 0 or -errno. */
 static int sysfs_write(const char *path, const char *val)
 {
@@ -607,6 +949,7 @@ int main(int argc, char **argv)
 	close(fd);
 	test_cleanup_on_close();
 	test_fuzz(seed, iters);
+	test_rescan_lost();
 	vt_result("counters_zero", vt_counters_zero() == 0, "after every test");
 	test_unbind_with_users();
 	test_hostile_peer(seed);

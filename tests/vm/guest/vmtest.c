@@ -163,6 +163,67 @@ int vt_wait_event(int efd, uint32_t type, int ms, struct csm_event *ev)
 	}
 }
 
+int vt_rescan_hold(int on)
+{
+	int fd = open(VT_HOLD_KNOB, O_WRONLY), ok;
+
+	ok = fd >= 0 && write(fd, on ? "1\n" : "0\n", 2) == 2;
+	if (!ok)
+		printf("%s: %s\n", VT_HOLD_KNOB, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+int vt_read_events(int efd, struct csm_event *ev, int max, int want, int ms)
+{
+	uint64_t deadline = vt_now_ns() + (uint64_t)ms * 1000000;
+	int n = 0;
+
+	for (;;) {
+		struct pollfd p = { .fd = efd, .events = POLLIN };
+		int64_t left = (int64_t)(deadline - vt_now_ns()) / 1000000;
+
+		while (n < max && read(efd, &ev[n], sizeof(*ev)) == sizeof(*ev))
+			n++;
+		if (left <= 0 || n == max)
+			return n;
+		if (poll(&p, 1, n >= want && left > 500 ? 500 : (int)left) == 0 && n >= want)
+			return n;
+	}
+}
+
+const char *vt_event_name(uint32_t type)
+{
+	static const char *const names[] = { "?", "ATTACHED", "DETACHED", "REVOKED",
+					     "DESTROYED", "GONE" };
+
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
+}
+
+int vt_check_cycle_events(const struct csm_event *ev, int n, int want, uint32_t first,
+			  uint64_t seq0, uint32_t flags0, uint64_t region, uint64_t sh,
+			  uint64_t peer, char *desc, size_t len)
+{
+	uint32_t other = first == CSM_EVENT_ATTACHED ? CSM_EVENT_DETACHED : CSM_EVENT_ATTACHED;
+	int ok = n == want;
+	size_t used = 0;
+
+	desc[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		uint32_t type = i % 2 ? other : first;
+
+		ok = ok && ev[i].type == type && ev[i].seq == seq0 + i &&
+		     ev[i].flags == (i ? 0 : flags0) && ev[i].region_id == region &&
+		     ev[i].share_id == sh && ev[i].realm_id == peer;
+		if (used < len)
+			used += snprintf(desc + used, len - used, "%s%s seq=%llu%s", i ? ", " : "",
+					 vt_event_name(ev[i].type), (unsigned long long)ev[i].seq,
+					 ev[i].flags & CSM_EVENT_F_LOST ? " LOST" : "");
+	}
+	return ok;
+}
+
 int vt_event_fd(int fd)
 {
 	struct csm_event_fd e;

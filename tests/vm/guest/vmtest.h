@@ -39,6 +39,26 @@ int vt_counters_zero(void);
 int vt_wait_event(int efd, uint32_t type, int ms, struct csm_event *ev);
 uint64_t vt_now_ns(void);
 
+/*
+ * Attach/detach replay (pair a_held_cycles*, single rescan_backwards and
+ * rescan_jump): debugfs rescan_hold 1 defers the provider's share rescans,
+ * 0 releases and runs them; 1 when the knob was written.
+ */
+#define VT_HOLD_KNOB	"/sys/kernel/debug/csm/rescan_hold"
+int vt_rescan_hold(int on);
+/* Events of @efd into @ev until @want arrived and 500 ms pass quietly, or @ms. */
+int vt_read_events(int efd, struct csm_event *ev, int max, int want, int ms);
+const char *vt_event_name(uint32_t type);
+/*
+ * Checks @n events against @want edges of share @sh to realm @peer
+ * (@first, CSM_EVENT_ATTACHED or _DETACHED, then alternating), the first
+ * with seq @seq0 and flags @flags0, the rest consecutive and unflagged;
+ * describes them in @desc.
+ */
+int vt_check_cycle_events(const struct csm_event *ev, int n, int want, uint32_t first,
+			  uint64_t seq0, uint32_t flags0, uint64_t region, uint64_t sh,
+			  uint64_t peer, char *desc, size_t len);
+
 /* More ioctl wrappers: an fd or a result, -1 or -errno on failure. */
 int vt_event_fd(int fd);
 int vt_doorbell_fd(int fd, uint64_t region, uint64_t realm);
