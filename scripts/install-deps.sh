@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages csm needs, and nothing when all are present.
 #   scripts/install-deps.sh [build|test|vm|vm-arm64|vm-arm64-libs|kernel-lint|package|report|monitor]...
 #   (default: build)
-# build: compiler, CMake, libraries.  test: + clang/libFuzzer for fuzz targets.
+# build: compiler, CMake, libraries.  test: + clang/libFuzzer for fuzz targets, shellcheck.
 # vm: + QEMU, kernel headers, busybox for the kernel-module VM tests.
 # vm-arm64: + the arm64 dpkg architecture, cross compiler, qemu-system-arm.
 # vm-arm64-libs: + the cross C++ compiler and the :arm64 libraries libcsm,
@@ -27,7 +27,7 @@ for w in "${want[@]}"; do
     build) pkgs+=(build-essential cmake ninja-build pkg-config git
                   liburing-dev libboost-dev libabsl-dev libbenchmark-dev
                   libgtest-dev libgmock-dev libssl-dev libcbor-dev) ;;
-    test)  pkgs+=(clang libclang-rt-14-dev) ;;
+    test)  pkgs+=(clang libclang-rt-14-dev shellcheck) ;;
     vm)    pkgs+=(qemu-system-x86 busybox-static cpio gzip linux-headers-amd64) ;;
     vm-arm64)
            pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm)

@@ -17,7 +17,7 @@ step() { printf '\n==== %s ====\n' "$*"; }
 step "ASan + UBSan build and tests"
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j "$jobs"
-ctest --preset asan -LE "vm|kernel" -j "$jobs"
+ctest --preset asan -LE "vm|kernel|lint" -j "$jobs"
 
 step "TSan build and threaded tests"
 cmake --preset tsan >/dev/null

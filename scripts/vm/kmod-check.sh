@@ -13,7 +13,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${CSM_VM_WORK:-$root/build/vm-work}/kmod
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
-eval "$("$root/scripts/vm/fetch-inputs.sh" x86_64 $([ $quick -eq 0 ] && echo arm64 lint) --print-env)"
+more_inputs=(); [ $quick -eq 0 ] && more_inputs=(arm64 lint)
+eval "$("$root/scripts/vm/fetch-inputs.sh" x86_64 "${more_inputs[@]}" --print-env)"
 fail=0
 
 # build NAME KDIR [make args...]: build a copy of kmod/ and check its log.
@@ -37,7 +38,8 @@ build() {
 
 build x86_64-6.1 "$KDIR_AMD64_61" C=1
 if [ $quick -eq 0 ]; then
-  kdir612=$(ls -d /usr/src/linux-headers-6.12.*-amd64 2>/dev/null | grep -v -e cloud -e rt | sort -V | tail -1)
+  # The generic flavour only (not cloud or rt); an unmatched glob stays literal and is dropped.
+  kdir612=$(printf '%s\n' /usr/src/linux-headers-6.12.*-amd64 | grep -v -e cloud -e rt -e '[*]' | sort -V | tail -1)
   build x86_64-6.12 "${kdir612:-/usr/src/linux-headers-6.12-missing}" C=1
   build arm64-6.1 "$KDIR_ARM64_61" C=1 ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
   if (cd "$root/kmod" && find . -name '*.[ch]' | sort | xargs perl "$CHECKPATCH" --no-tree --terse --show-types -f) >"$out/checkpatch.log" 2>&1; then

@@ -37,7 +37,8 @@ libdir_of() {  # PREFIX
 }
 
 run_consumer() {  # BINARY WORK LIBDIR
-  local sim=$2/sim-$(basename "$1") out
+  local sim out
+  sim=$2/sim-$(basename "$1")
   rm -rf "$sim" && mkdir -p "$sim"
   out=$(CSM_SIM_DIR=$sim LD_LIBRARY_PATH=$3 "$1") || fail "$1 failed: $out"
   echo "$out"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2054,SC2034  # QEMU options are comma lists; judge-results.sh reads judge_*
 # Runs one RSI suite end to end on arm64 under the csm test monitor
 # (tests/vm/rsi-monitor, a bare-metal EL2 test double for a CSM-capable RMM;
 # NO confidentiality): builds the monitor, its self-test module, csm.ko and
@@ -128,7 +129,7 @@ trap cleanup EXIT
 signer_args=("$node1" "$keys/platform.pem" "$keys/rak.pem" "$kernel" -t $((timeout_s + 60)))
 [ "${CSM_MON_DEBUG:-0}" = 1 ] && signer_args+=(-v)
 "$signer" "${signer_args[@]}" 2>"$work/signer.log" &
-pids+=($!)
+pids+=("$!")
 for _ in $(seq 100); do grep -q 'serving' "$work/signer.log" && break; sleep 0.05; done
 grep -q 'serving' "$work/signer.log" || die "signer did not start: $(cat "$work/signer.log")"
 
@@ -167,14 +168,14 @@ else
   # guests (the out-of-band channel their owners would use).
   boot a provider -chardev socket,id=link,path="$link",server=on,wait=off \
     -device pci-serial,chardev=link &
-  pids+=($!)
+  pids+=("$!")
   for _ in $(seq 400); do
     grep -q 'csm-test-monitor: EL2 up' "$work/a.log" 2>/dev/null && [ -S "$link" ] && break
     sleep 0.05
   done
   boot b consumer -chardev socket,id=link,path="$link",reconnect=1 \
     -device pci-serial,chardev=link &
-  pids+=($!)
+  pids+=("$!")
   wait "${pids[1]}" "${pids[2]}" || true
 fi
 wall_ns=$(($(date +%s%N) - start))

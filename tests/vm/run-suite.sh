@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2054,SC2034  # QEMU options are comma lists; judge-results.sh reads judge_*
 # Runs one VM suite end to end: builds csm.ko and the static guest programs
 # for the architecture, packs an initramfs, starts our ivshmem server, boots
 # one or two QEMU VMs with hard timeouts and turns the guests' RESULT lines
@@ -40,8 +41,8 @@ die() { echo "vm-$suite-$arch: FAIL: $*"; exit 1; }
 
 # --- inputs -----------------------------------------------------------------
 case "$arch" in
-  x86_64) qemu=qemu-system-x86_64; cc=gcc; inputs=x86_64 ;;
-  arm64)  qemu=qemu-system-aarch64; cc=aarch64-linux-gnu-gcc; inputs=arm64 ;;
+  x86_64) qemu="qemu-system-x86_64"; cc=gcc; inputs=x86_64 ;;
+  arm64)  qemu="qemu-system-aarch64"; cc="aarch64-linux-gnu-gcc"; inputs=arm64 ;;
   *) die "unknown arch '$arch'" ;;
 esac
 for tool in "$qemu" "$cc" busybox cpio gzip make; do
@@ -86,7 +87,7 @@ if [ "$arch" = x86_64 ]; then
 else
   triplet=aarch64-linux-gnu; readelf=aarch64-linux-gnu-readelf; elf_machine='AArch64'
 fi
-libdirs=(/lib/$triplet /usr/lib/$triplet /usr/$triplet/lib)
+libdirs=("/lib/$triplet" "/usr/lib/$triplet" "/usr/$triplet/lib")
 copy_lib() {  # copy_lib PATH: the file the guest finds at PATH
   [ -e "$rootfs$1" ] && return 0
   mkdir -p "$rootfs$(dirname "$1")"
@@ -184,7 +185,7 @@ fi
 "$server" -S "$sock" -l 16M -n 2 -t $((timeout_s + 30)) -c 24:10272 "${server_args[@]}" \
   2>"$work/server.log" &
 server_pid=$!
-pids+=($server_pid)
+pids+=("$server_pid")
 for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
 [ -S "$sock" ] || die "ivshmem server did not start: $(cat "$work/server.log")"
 
@@ -212,7 +213,7 @@ if [ "$suite" = single ]; then
     if [ $chaos = off ] && grep -q '^VMTEST CHAOS ON' "$work/vm.log" 2>/dev/null; then
       kill -USR1 "$server_pid"; chaos=on
     elif [ $chaos = on ] && grep -q '^VMTEST CHAOS OFF' "$work/vm.log"; then
-      kill -USR2 "$server_pid"; chaos=done
+      kill -USR2 "$server_pid"; chaos="done"
     fi
     sleep 0.1
   done
@@ -230,11 +231,11 @@ elif [ "$suite" = pair ]; then
   # for handing over realm and share IDs, as the realms' owners would).
   boot a provider -chardev socket,id=link,path="$link",server=on,wait=off "${link_dev[@]}" \
     "${plain[@]}" &
-  pids+=($!)
+  pids+=("$!")
   for _ in $(seq 200); do grep -q 'peer 0 joined' "$work/server.log" && [ -S "$link" ] && break; sleep 0.05; done
   boot b consumer -chardev socket,id=link,path="$link",reconnect=1 "${link_dev[@]}" \
     "${plain[@]}" &
-  pids+=($!)
+  pids+=("$!")
   wait "${pids[1]}" "${pids[2]}" || true
   # csm-compare's sealed channels live in the host-visible memory: its
   # header ("CSCHOST1") is there for anyone on the host to read.

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of the VM test initramfs: mount, run /test.sh for the suite named on
 # the kernel command line (vmtest=<suite>), dump the kernel log, power off.
 /bin/busybox --install -s /bin

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of a VM under the RSI test monitor (vmtest=single|provider|consumer).
 # 1. The monitor's own checks: Linux runs at EL1, smoke program, the
 #    mon_probe.ko self-test of every RSI/CSM call (its MONPROBE lines become
