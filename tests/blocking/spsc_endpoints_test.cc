@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <thread>
 
 #include "csm/ring/shared_span.h"
@@ -32,14 +33,21 @@ void SleepingSidesPassEveryItemInOrder(uint64_t ring_bytes,
                                     Doorbell(dup(sender_bell)));
   const WaitOptions wait{0, absl::Seconds(10)};
   std::thread producer([&] {
-    for (uint64_t i = 0; i < kCount; ++i) ASSERT_TRUE(sender.Push(i, wait).ok()) << i;
+    for (uint64_t i = 0; i < kCount; ++i) {
+      ASSERT_TRUE(sender.Push(i, wait).ok()) << i;
+      // Pauses on both sides make each one really wait for the other.
+      if (i % 5000 == 2500) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
   });
   for (uint64_t i = 0; i < kCount; ++i) {
     absl::StatusOr<uint64_t> v = receiver.Pop(wait);
     ASSERT_TRUE(v.ok()) << v.status() << " at " << i;
     ASSERT_EQ(*v, i);
+    if (i % 5000 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   producer.join();
+  EXPECT_GT(sender.wait_stats().blocks, 0u);
+  EXPECT_GT(receiver.wait_stats().blocks, 0u);
   EXPECT_EQ(receiver.Pop({0, absl::Milliseconds(10)}).status().code(),
             absl::StatusCode::kDeadlineExceeded);
 }

@@ -139,15 +139,21 @@ TEST_F(PackedSpscTest, BurstsSplitAtTheWrapAndStopWhenFull) {
   BurstResult pushed = producer_->try_push_burst(in);
   EXPECT_EQ(pushed.count, 8u);
   EXPECT_EQ(pushed.result, RingResult::kWouldBlock);
-  BurstResult popped = consumer_->try_pop_burst(std::span(out).first(3));
-  EXPECT_EQ(popped.count, 3u);
+  // Positions 5..12 sit in slots 5, 6, 7, 0, 1, ...: both pops below cross
+  // or start at the wrap (slots 5-0, then 1-4).
+  BurstResult popped = consumer_->try_pop_burst(std::span(out).first(4));
+  EXPECT_EQ(popped.count, 4u);
   EXPECT_EQ(popped.result, RingResult::kOk);
+  for (uint64_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(out[i].seq, i);
+    EXPECT_EQ(out[i].check, Check(i));
+  }
   popped = consumer_->try_pop_burst(out);
-  EXPECT_EQ(popped.count, 5u);
+  EXPECT_EQ(popped.count, 4u);
   EXPECT_EQ(popped.result, RingResult::kWouldBlock);
-  for (uint64_t i = 0; i < 5; ++i) {
-    EXPECT_EQ(out[i].seq, i + 3);
-    EXPECT_EQ(out[i].check, Check(i + 3));
+  for (uint64_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(out[i].seq, i + 4);
+    EXPECT_EQ(out[i].check, Check(i + 4));
   }
   EXPECT_EQ(producer_->try_push_burst({}).count, 0u);
   EXPECT_EQ(consumer_->try_pop_burst({}).result, RingResult::kOk);
@@ -229,6 +235,12 @@ TEST(PackedSpscAttachTest, InconsistentPositionsAreRefused) {
   ring.producer_line()->position = 20;  // 20 produced, 0 consumed, 8 slots
   EXPECT_EQ(PackedSpscProducer<Msg>::Attach(ring.pview_.span()).status().code(),
             absl::StatusCode::kDataLoss);
+  ring.producer_line()->position = 0;
+  ring.consumer_line()->position = 5;  // consumed more than was produced
+  EXPECT_EQ(PackedSpscProducer<Msg>::Attach(ring.pview_.span()).status().code(),
+            absl::StatusCode::kDataLoss);
+  ring.consumer_line()->position = 0;
+  EXPECT_TRUE(PackedSpscProducer<Msg>::Attach(ring.pview_.span()).ok());
 }
 
 TEST(PackedSpscThreadTest, ThreadsPassAMillionItemsInOrder) {

@@ -6,8 +6,8 @@
 // is no per-slot sequence word: the consumer learns what is ready from the
 // producer's published position, the producer what is free from the
 // consumer's, and each caches the other's and reloads it only when its copy
-// runs out. A burst of 32 16-byte items then moves 8 lines between cores,
-// where the sequenced ring (spsc_ring.h) moves 12: that ring is the one for
+// runs out. A burst of 32 16-byte items then moves 8 payload lines between
+// cores, where the sequenced ring (spsc_ring.h) moves 12: that ring is the one for
 // latency (an item arrives in the line that holds it, no index to fetch),
 // this one for throughput (measured in bench/spsc_throughput_bench.cc).
 //
