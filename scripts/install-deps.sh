@@ -42,11 +42,13 @@ for w in "${want[@]}"; do
     kernel-lint)
            pkgs+=(sparse linux-headers-amd64)
            # Versioned name: keep any 6.12 amd64 headers already installed.
+           # `|| true`: with none installed dpkg-query fails, and under
+           # pipefail that ended this script silently on a fresh machine.
            h612=$(dpkg-query -W -f='${Package} ${Status}\n' 'linux-headers-6.12*-amd64' 2>/dev/null |
-                  grep -v -e cloud -e '-rt-' | awk '/install ok installed/ {print $1}' | sort -V | tail -1)
+                  grep -v -e cloud -e '-rt-' | awk '/install ok installed/ {print $1}' | sort -V | tail -1 || true)
            newest612() {
              apt-cache pkgnames linux-headers-6.12 | grep -E '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' |
-               sort -V | tail -1
+               sort -V | tail -1 || true
            }
            if [ -z "$h612" ]; then
              h612=$(newest612)
