@@ -2,7 +2,8 @@
 // spsc_queue in shared memory, and the physical floor: a bare atomic
 // ping-pong on one cache line. Each iteration is one round trip; p50/p99
 // come from per-round-trip timestamps (clock overhead is the same for all).
-// Echo threads capture what they use by value: a reference into the
+// Every poll that finds nothing is followed by one pause (bench_support.h,
+// Relax), the same in every variant. Echo threads capture what they use by value: a reference into the
 // benchmark thread's stack frame is re-read on every spin and shares lines
 // with that thread's busy locals (this cost csm's SPSC throughput 3x).
 #include <atomic>
@@ -40,7 +41,11 @@ void TimeRoundTrips(benchmark::State& state, PingOnce ping_once) {
   latency.Report(state);
 }
 
-void BM_PingPong_Floor(benchmark::State& state) {
+// The floor, each side pausing after a poll that found nothing (like every
+// loop here) or, kHot, spinning flat out: both in every run, so a reader
+// sees the pause does not make the baseline slower.
+template <bool kHot>
+void PingPongFloor(benchmark::State& state) {
   SharedPair mem = SharedPair::Make(4096);
   auto* a = reinterpret_cast<uint64_t*>(mem.a.span().data());
   auto* b = reinterpret_cast<uint64_t*>(mem.b.span().data());
@@ -55,6 +60,8 @@ void BM_PingPong_Floor(benchmark::State& state) {
       if (v != seen && (v & 1)) {
         seen = v + 1;
         shared::StoreRelease(b, seen);
+      } else if (!kHot) {
+        Relax();
       }
     }
   });
@@ -63,11 +70,15 @@ void BM_PingPong_Floor(benchmark::State& state) {
     const uint64_t v = 2 * seq - 1;
     shared::StoreRelease(a, v);
     while (shared::LoadAcquire(a) != v + 1) {
+      if (!kHot) Relax();
     }
   });
   shared::StoreRelease(a, kStop);
   echo.join();
 }
+
+void BM_PingPong_Floor(benchmark::State& state) { PingPongFloor<false>(state); }
+void BM_PingPong_FloorHotSpin(benchmark::State& state) { PingPongFloor<true>(state); }
 
 constexpr uint64_t kPingCapacity = 64;
 
@@ -89,23 +100,22 @@ void SpscPingPong(benchmark::State& state, uint64_t ring_bytes,
   std::thread echo([ping_in = &*ping_in, pong_out = &*pong_out] {
     PinToCpu(1);
     for (Ping p;;) {
-      if (ping_in->try_pop(p) != RingResult::kOk) continue;
-      if (p.seq == kStop) return;
-      while (pong_out->try_push(p) != RingResult::kOk) {
+      if (ping_in->try_pop(p) != RingResult::kOk) {
+        Relax();
+        continue;
       }
+      if (p.seq == kStop) return;
+      while (pong_out->try_push(p) != RingResult::kOk) Relax();
     }
   });
   PinToCpu(0);
   TimeRoundTrips(state, [&](uint64_t seq) {
-    while (ping_out->try_push({seq}) != RingResult::kOk) {
-    }
+    while (ping_out->try_push({seq}) != RingResult::kOk) Relax();
     Ping p;
-    while (pong_in->try_pop(p) != RingResult::kOk) {
-    }
+    while (pong_in->try_pop(p) != RingResult::kOk) Relax();
     if (p.seq != seq) state.SkipWithError("wrong echo");
   });
-  while (ping_out->try_push({kStop}) != RingResult::kOk) {
-  }
+  while (ping_out->try_push({kStop}) != RingResult::kOk) Relax();
   echo.join();
 }
 
@@ -138,15 +148,13 @@ void BM_PingPong_CsmChannel(benchmark::State& state) {
   auto pong_out = ChannelProducer::Attach(mem.b.span().subspan(stride, ring_bytes));
   auto send = [](ChannelProducer& p, uint64_t v) {
     ChannelLoan loan;
-    while (p.try_loan(sizeof(v), loan) != RingResult::kOk) {
-    }
+    while (p.try_loan(sizeof(v), loan) != RingResult::kOk) Relax();
     std::memcpy(loan.data.data(), &v, sizeof(v));
     (void)p.commit(loan);
   };
   auto receive = [](ChannelConsumer& c) {
     ChannelMessage m;
-    while (c.try_receive(m) != RingResult::kOk) {
-    }
+    while (c.try_receive(m) != RingResult::kOk) Relax();
     uint64_t v;
     std::memcpy(&v, m.data.data(), sizeof(v));
     (void)c.release(m);
@@ -182,29 +190,29 @@ void BM_PingPong_Boost(benchmark::State& state) {
   std::thread echo([ping_in, pong_out] {
     PinToCpu(1);
     for (Ping p;;) {
-      if (!ping_in->pop(p)) continue;
-      if (p.seq == kStop) return;
-      while (!pong_out->push(p)) {
+      if (!ping_in->pop(p)) {
+        Relax();
+        continue;
       }
+      if (p.seq == kStop) return;
+      while (!pong_out->push(p)) Relax();
     }
   });
   PinToCpu(0);
   TimeRoundTrips(state, [&](uint64_t seq) {
-    while (!ping->push({seq})) {
-    }
+    while (!ping->push({seq})) Relax();
     Ping p;
-    while (!pong->pop(p)) {
-    }
+    while (!pong->pop(p)) Relax();
     if (p.seq != seq) state.SkipWithError("wrong echo");
   });
-  while (!ping->push({kStop})) {
-  }
+  while (!ping->push({kStop})) Relax();
   echo.join();
   ping->~BoostQueue();
   pong->~BoostQueue();
 }
 
 BENCHMARK(BM_PingPong_Floor)->UseRealTime()->MinTime(0.5);
+BENCHMARK(BM_PingPong_FloorHotSpin)->UseRealTime()->MinTime(0.5);
 BENCHMARK(BM_PingPong_CsmSpsc)->UseRealTime()->MinTime(0.5);
 BENCHMARK(BM_PingPong_CsmSpscPacked)->UseRealTime()->MinTime(0.5);
 BENCHMARK(BM_PingPong_CsmChannel)->UseRealTime()->MinTime(0.5);
