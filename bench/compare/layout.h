@@ -125,10 +125,22 @@ inline constexpr uint32_t kSealedData = 1, kSealedAck = 2;
 
 inline uint64_t PatternWord(uint64_t seq) { return (seq + 1) * 0x9E3779B97F4A7C15ull; }
 
-// Writes every byte of a message (n is a multiple of 8).
+// Writes every byte of a message (n is a multiple of 8). On x86-64 with
+// REP STOSQ, the same 8-byte word n / 8 times, as memset does for large
+// sizes: string stores write whole lines without first fetching them. The
+// plain loop of 8-byte stores was 5-9x slower into lines the peer had
+// cached (csm-compare, AMD EPYC family 26, 2026-12-06: 64 KiB in place cost
+// the producer 20622 ticks against 3738, and made copy-in-then-memcpy beat
+// building in place); every variant fills through this one function, so
+// the floor gains as much as the channel does.
 inline void FillPayload(std::byte* p, std::size_t n, uint64_t seq) {
   const uint64_t w = PatternWord(seq);
+#if defined(__x86_64__)
+  std::size_t words = n / 8;
+  asm volatile("rep stosq" : "+D"(p), "+c"(words) : "a"(w) : "memory");
+#else
   for (std::size_t i = 0; i < n; i += 8) __builtin_memcpy(p + i, &w, 8);
+#endif
 }
 
 // Reads every byte of a message (n is a multiple of 8).
