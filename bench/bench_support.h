@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "csm/ring/shared_access.h"
 #include "csm/ring/shared_span.h"
 
 namespace csm::bench {
@@ -40,16 +39,6 @@ struct SharedPair {
     return SharedPair{std::move(*f), std::move(*va), std::move(*vb)};
   }
 };
-
-// What every benchmark loop does after a poll that found nothing: one PAUSE,
-// as csm's own waits do (SpinThenWait, the tools' SpinUntil) and as spin
-// loops should. Measured (2026-12-06, AMD EPYC family 26, PAUSE ~19 ns):
-// without it csm's SPSC round trip p50 was 601-612 ns, with it 441-451; the
-// one-word floor was 451-501 and 441-481 (BM_PingPong_FloorHotSpin keeps
-// the floor's hot-spin form in every run, so the pause is seen not to
-// weaken it). A hot loop hammering a line the other core is about to write
-// delays that core's ownership of it; a one-line floor barely notices.
-inline void Relax() { shared::CpuRelax(); }
 
 inline uint64_t NowNs() {
   timespec ts;

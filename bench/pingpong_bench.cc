@@ -2,8 +2,15 @@
 // spsc_queue in shared memory, and the physical floor: a bare atomic
 // ping-pong on one cache line. Each iteration is one round trip; p50/p99
 // come from per-round-trip timestamps (clock overhead is the same for all).
-// Every poll that finds nothing is followed by one pause (bench_support.h,
-// Relax), the same in every variant. Echo threads capture what they use by value: a reference into the
+// Every poll that finds nothing, here and in spsc_throughput_bench.cc, is
+// followed by one shared::CpuRelax(), the same in every variant, as csm's
+// own waits (SpinThenWait, the tools' SpinUntil) do. Measured (2026-12-06,
+// AMD EPYC family 26, PAUSE ~19 ns): without it csm's SPSC round trip p50
+// was 601-612 ns, with it 441-451; the one-word floor 451-501 and 441-481
+// (BM_PingPong_FloorHotSpin keeps the hot-spin floor in every run). A hot
+// loop hammering a line the other core is about to write delays that
+// core's ownership of it; a one-line floor barely notices.
+// Echo threads capture what they use by value: a reference into the
 // benchmark thread's stack frame is re-read on every spin and shares lines
 // with that thread's busy locals (this cost csm's SPSC throughput 3x).
 #include <atomic>
@@ -61,7 +68,7 @@ void PingPongFloor(benchmark::State& state) {
         seen = v + 1;
         shared::StoreRelease(b, seen);
       } else if (!kHot) {
-        Relax();
+        shared::CpuRelax();
       }
     }
   });
@@ -70,7 +77,7 @@ void PingPongFloor(benchmark::State& state) {
     const uint64_t v = 2 * seq - 1;
     shared::StoreRelease(a, v);
     while (shared::LoadAcquire(a) != v + 1) {
-      if (!kHot) Relax();
+      if (!kHot) shared::CpuRelax();
     }
   });
   shared::StoreRelease(a, kStop);
@@ -101,21 +108,21 @@ void SpscPingPong(benchmark::State& state, uint64_t ring_bytes,
     PinToCpu(1);
     for (Ping p;;) {
       if (ping_in->try_pop(p) != RingResult::kOk) {
-        Relax();
+        shared::CpuRelax();
         continue;
       }
       if (p.seq == kStop) return;
-      while (pong_out->try_push(p) != RingResult::kOk) Relax();
+      while (pong_out->try_push(p) != RingResult::kOk) shared::CpuRelax();
     }
   });
   PinToCpu(0);
   TimeRoundTrips(state, [&](uint64_t seq) {
-    while (ping_out->try_push({seq}) != RingResult::kOk) Relax();
+    while (ping_out->try_push({seq}) != RingResult::kOk) shared::CpuRelax();
     Ping p;
-    while (pong_in->try_pop(p) != RingResult::kOk) Relax();
+    while (pong_in->try_pop(p) != RingResult::kOk) shared::CpuRelax();
     if (p.seq != seq) state.SkipWithError("wrong echo");
   });
-  while (ping_out->try_push({kStop}) != RingResult::kOk) Relax();
+  while (ping_out->try_push({kStop}) != RingResult::kOk) shared::CpuRelax();
   echo.join();
 }
 
@@ -148,13 +155,13 @@ void BM_PingPong_CsmChannel(benchmark::State& state) {
   auto pong_out = ChannelProducer::Attach(mem.b.span().subspan(stride, ring_bytes));
   auto send = [](ChannelProducer& p, uint64_t v) {
     ChannelLoan loan;
-    while (p.try_loan(sizeof(v), loan) != RingResult::kOk) Relax();
+    while (p.try_loan(sizeof(v), loan) != RingResult::kOk) shared::CpuRelax();
     std::memcpy(loan.data.data(), &v, sizeof(v));
     (void)p.commit(loan);
   };
   auto receive = [](ChannelConsumer& c) {
     ChannelMessage m;
-    while (c.try_receive(m) != RingResult::kOk) Relax();
+    while (c.try_receive(m) != RingResult::kOk) shared::CpuRelax();
     uint64_t v;
     std::memcpy(&v, m.data.data(), sizeof(v));
     (void)c.release(m);
@@ -191,21 +198,21 @@ void BM_PingPong_Boost(benchmark::State& state) {
     PinToCpu(1);
     for (Ping p;;) {
       if (!ping_in->pop(p)) {
-        Relax();
+        shared::CpuRelax();
         continue;
       }
       if (p.seq == kStop) return;
-      while (!pong_out->push(p)) Relax();
+      while (!pong_out->push(p)) shared::CpuRelax();
     }
   });
   PinToCpu(0);
   TimeRoundTrips(state, [&](uint64_t seq) {
-    while (!ping->push({seq})) Relax();
+    while (!ping->push({seq})) shared::CpuRelax();
     Ping p;
-    while (!pong->pop(p)) Relax();
+    while (!pong->pop(p)) shared::CpuRelax();
     if (p.seq != seq) state.SkipWithError("wrong echo");
   });
-  while (!ping->push({kStop})) Relax();
+  while (!ping->push({kStop})) shared::CpuRelax();
   echo.join();
   ping->~BoostQueue();
   pong->~BoostQueue();

@@ -8,6 +8,7 @@
 
 #include "bench_support.h"
 #include "boost/lockfree/spsc_queue.hpp"
+#include "csm/ring/shared_access.h"
 #include "csm/ring/spsc_packed_ring.h"
 #include "csm/ring/spsc_ring.h"
 
@@ -41,13 +42,13 @@ void CsmThroughput(benchmark::State& state, uint64_t ring_bytes,
         if (producer->try_push({static_cast<uint64_t>(next), 0}) == RingResult::kOk) {
           ++next;
         } else {
-          Relax();
+          shared::CpuRelax();
         }
       } else {
         const std::size_t n = static_cast<std::size_t>(std::min<int64_t>(batch, total - next));
         for (std::size_t i = 0; i < n; ++i) items[i].seq = static_cast<uint64_t>(next) + i;
         const std::size_t pushed = producer->try_push_burst(std::span(items).first(n)).count;
-        if (pushed == 0) Relax();
+        if (pushed == 0) shared::CpuRelax();
         next += static_cast<int64_t>(pushed);
       }
     }
@@ -68,7 +69,7 @@ void CsmThroughput(benchmark::State& state, uint64_t ring_bytes,
       for (std::size_t i = 0; i < n; ++i) {
         if (out[i].seq != expect++) state.SkipWithError("out of order");
       }
-      if (n == 0) Relax();
+      if (n == 0) shared::CpuRelax();
       got += static_cast<int64_t>(n);
     }
   }
@@ -109,13 +110,13 @@ void BM_SpscThroughput_Boost(benchmark::State& state) {
         if (producer_view->push({static_cast<uint64_t>(next), 0})) {
           ++next;
         } else {
-          Relax();
+          shared::CpuRelax();
         }
       } else {
         const std::size_t n = static_cast<std::size_t>(std::min<int64_t>(batch, total - next));
         for (std::size_t i = 0; i < n; ++i) items[i].seq = static_cast<uint64_t>(next) + i;
         const std::size_t pushed = producer_view->push(items.data(), n);
-        if (pushed == 0) Relax();
+        if (pushed == 0) shared::CpuRelax();
         next += static_cast<int64_t>(pushed);
       }
     }
@@ -135,7 +136,7 @@ void BM_SpscThroughput_Boost(benchmark::State& state) {
       for (std::size_t i = 0; i < n; ++i) {
         if (out[i].seq != expect++) state.SkipWithError("out of order");
       }
-      if (n == 0) Relax();
+      if (n == 0) shared::CpuRelax();
       got += static_cast<int64_t>(n);
     }
   }

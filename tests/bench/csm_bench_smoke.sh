@@ -6,7 +6,7 @@ set -eu
 [ $# -eq 1 ] || { echo "usage: csm_bench_smoke.sh path/to/csm-bench" >&2; exit 2; }
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-"$1" --benchmark_format=json --benchmark_out="$out" --benchmark_out_format=json >/dev/null
+"$1" --benchmark_format=json >"$out"
 if grep -q '"error_occurred": true' "$out"; then
   grep -B3 -A2 '"error_occurred": true' "$out" >&2
   exit 1
