@@ -1,11 +1,12 @@
 // csm-ping: round-trip latency over a csm zero-copy channel between two
-// realms, next to a floor measured in the same run.
+// realms, next to a floor measured in the same run (the two take turns).
 #include <pthread.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -19,6 +20,11 @@
 
 namespace csm::ping {
 namespace {
+
+// Round trips per turn when floor and channel alternate, and the untimed
+// ones that start every turn after the first (the echo switches modes).
+constexpr uint64_t kInterleaveBlock = 2000;
+constexpr uint64_t kRewarmPerBlock = 50;
 
 int Fail(const absl::Status& s) {
   absl::FPrintF(stderr, "csm-ping: %s\n", s.message());
@@ -83,21 +89,34 @@ absl::StatusOr<std::vector<SizeResult>> Measure(Device& dev, const Config& c, Sh
   absl::Time last_report = start;
   for (uint64_t size : c.sizes) {
     SizeResult r{size, c.count, {}, std::nullopt};
-    if (c.floor != FloorKind::kNone) {
-      absl::StatusOr<std::vector<uint64_t>> floor = pinger->RunFloor(size, c.warmup, c.count, c.floor);
-      if (!floor.ok()) return floor.status();
-      r.floor = Summarize(*floor);
+    // Floor and channel take turns in blocks, so both see the same machine:
+    // on a VM the host moves vCPUs, and a round trip here was 400-600 ns in
+    // one minute and 140-220 ns in the next (2026-12-06), which made a floor
+    // measured before the channel a baseline from another machine.
+    std::vector<uint64_t> floor_samples, channel_samples;
+    floor_samples.reserve(c.count);
+    channel_samples.reserve(c.count);
+    for (uint64_t done = 0; done < c.count;) {
+      const uint64_t n = std::min(kInterleaveBlock, c.count - done);
+      const uint64_t warmup = done == 0 ? c.warmup : kRewarmPerBlock;
+      if (c.floor != FloorKind::kNone) {
+        absl::StatusOr<std::vector<uint64_t>> floor = pinger->RunFloor(size, warmup, n, c.floor);
+        if (!floor.ok()) return floor.status();
+        floor_samples.insert(floor_samples.end(), floor->begin(), floor->end());
+      }
+      absl::StatusOr<std::vector<uint64_t>> samples =
+          pinger->RunChannel(size, warmup, n, c.mode, c.spin_budget);
+      if (!samples.ok()) return samples.status();
+      channel_samples.insert(channel_samples.end(), samples->begin(), samples->end());
+      done += n;
+      if (c.progress && done < c.count && absl::Now() - last_report >= absl::Seconds(1)) {
+        last_report = absl::Now();
+        absl::FPrintF(stderr, "csm-ping: %d B: %d/%d round trips (%.0f s)\n", size, done, c.count,
+                      absl::ToDoubleSeconds(last_report - start));
+      }
     }
-    auto progress = [&](uint64_t done, uint64_t total) {
-      if (!c.progress || absl::Now() - last_report < absl::Seconds(1)) return;
-      last_report = absl::Now();
-      absl::FPrintF(stderr, "csm-ping: %d B: %d/%d round trips (%.0f s)\n", size, done, total,
-                   absl::ToDoubleSeconds(last_report - start));
-    };
-    absl::StatusOr<std::vector<uint64_t>> samples =
-        pinger->RunChannel(size, c.warmup, c.count, c.mode, c.spin_budget, progress);
-    if (!samples.ok()) return samples.status();
-    r.channel = Summarize(*samples);
+    if (c.floor != FloorKind::kNone) r.floor = Summarize(floor_samples);
+    r.channel = Summarize(channel_samples);
     results.push_back(r);
   }
   if (absl::Status s = pinger->Stop(); !s.ok()) return s;

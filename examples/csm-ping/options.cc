@@ -97,9 +97,9 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
       "  csm-ping --whoami              print this realm's ID\n"
       "  csm-ping --serve --peer ID     echo side only (provider), e.g. in VM A\n"
       "  csm-ping --connect SHARE       pinger side only (consumer), e.g. in VM B\n\n"
-      "Each size is measured next to a floor in the same run (the same byte work over a\n"
-      "bare shared word) and reported as a ratio. The sim and emulated-RMM backends give\n"
-      "no confidentiality.");
+      "Each size is measured next to a floor (the same byte work over a bare shared\n"
+      "word), the two taking turns in blocks of 2000 round trips, and reported as a\n"
+      "ratio. The sim and emulated-RMM backends give no confidentiality.");
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) {
     return absl::InvalidArgumentError(

@@ -288,8 +288,7 @@ absl::Status Pinger::RoundTrip(uint64_t size, uint64_t seq, Mode mode, const Wai
 
 absl::StatusOr<std::vector<uint64_t>> Pinger::RunChannel(uint64_t size, uint64_t warmup,
                                                          uint64_t count, Mode mode,
-                                                         uint32_t spin_budget,
-                                                         const Progress& progress) {
+                                                         uint32_t spin_budget) {
   if (size < kMinMessage || size > max_message_) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "message size %d is outside [%d, %d] for this region", size, kMinMessage, max_message_));
@@ -304,7 +303,6 @@ absl::StatusOr<std::vector<uint64_t>> Pinger::RunChannel(uint64_t size, uint64_t
     const uint64_t t0 = NowNs();
     if (absl::Status s = RoundTrip(size, ++seq_, mode, wait); !s.ok()) return s;
     samples.push_back(NowNs() - t0);
-    if ((i & 1023) == 1023 && progress) progress(i + 1, count);
   }
   return samples;
 }

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <span>
 #include <vector>
@@ -27,9 +26,6 @@ struct Bells {
   Doorbell peer_for_sender, peer_for_receiver;
 };
 
-// Called now and then during a long run with (done, total).
-using Progress = std::function<void(uint64_t, uint64_t)>;
-
 class Pinger {
  public:
   // Reads the layout the echo side published, once, and attaches.
@@ -38,8 +34,7 @@ class Pinger {
   // `count` timed round trips (after `warmup` untimed ones) of `size`-byte
   // messages; returns one latency in nanoseconds per round trip.
   absl::StatusOr<std::vector<uint64_t>> RunChannel(uint64_t size, uint64_t warmup, uint64_t count,
-                                                   Mode mode, uint32_t spin_budget,
-                                                   const Progress& progress);
+                                                   Mode mode, uint32_t spin_budget);
   // The same work with no channel: `size` bytes written and read, one word
   // each way, spinning (kAtomic) or sleeping in futex waits (kFutex).
   absl::StatusOr<std::vector<uint64_t>> RunFloor(uint64_t size, uint64_t warmup, uint64_t count,
