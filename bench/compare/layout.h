@@ -17,6 +17,7 @@
 #include <cstdint>
 
 #include "aead.h"
+#include "byte_work.h"
 #include "csm/ring/channel.h"
 
 namespace csm::compare {
@@ -125,52 +126,15 @@ inline constexpr uint32_t kSealedData = 1, kSealedAck = 2;
 
 inline uint64_t PatternWord(uint64_t seq) { return (seq + 1) * 0x9E3779B97F4A7C15ull; }
 
-// Writes every byte of a message (n is a multiple of 8). On x86-64 with
-// REP STOSQ, the same 8-byte word n / 8 times, as memset does for large
-// sizes: string stores write whole lines without first fetching them. The
-// plain loop of 8-byte stores was 5-9x slower into lines the peer had
-// cached (csm-compare, AMD EPYC family 26, 2026-12-06: 64 KiB in place cost
-// the producer 20622 ticks against 3738, and made copy-in-then-memcpy beat
-// building in place); every variant fills through this one function, so
-// the floor gains as much as the channel does.
+// Writes every byte of a message (n is a multiple of 8).
 inline void FillPayload(std::byte* p, std::size_t n, uint64_t seq) {
-  const uint64_t w = PatternWord(seq);
-#if defined(__x86_64__)
-  std::size_t words = n / 8;
-  asm volatile("rep stosq" : "+D"(p), "+c"(words) : "a"(w) : "memory");
-#else
-  for (std::size_t i = 0; i < n; i += 8) __builtin_memcpy(p + i, &w, 8);
-#endif
+  tools::FillWords(p, n, PatternWord(seq));
 }
 
-// Reads every byte of a message (n is a multiple of 8), a line at a time,
-// prefetching 1 KiB ahead. A message the consumer reads in place sits in
-// lines the producer's core holds, and each costs a cross-core transfer: the
-// plain 8-byte loop had too few of them in flight, so glibc's memcpy out of
-// the same lines was faster than reading them in place (ping-pong rx at
-// 4 KiB: 1575-1617 ticks in place, 1386-1449 copied out and summed
-// privately; with the prefetch 1176-1197 in place; AMD EPYC family 26,
-// 2026-12-06). Every variant reads through this one function; copy and the
-// sealed baselines read shared memory through memcpy and OpenSSL as their
-// authors tuned them.
-inline uint64_t Checksum(const std::byte* p, std::size_t n) {
-  constexpr std::size_t kLine = 64, kAhead = 1024;
-  for (std::size_t i = 0; i < n && i < kAhead; i += kLine) __builtin_prefetch(p + i);
-  uint64_t sum = 0;
-  std::size_t i = 0;
-  for (; i + kLine <= n; i += kLine) {
-    if (i + kAhead < n) __builtin_prefetch(p + i + kAhead);
-    uint64_t w[kLine / 8];
-    __builtin_memcpy(w, p + i, kLine);
-    for (uint64_t x : w) sum += x;
-  }
-  for (; i < n; i += 8) {
-    uint64_t w;
-    __builtin_memcpy(&w, p + i, 8);
-    sum += w;
-  }
-  return sum;
-}
+// Reads every byte of a message (n is a multiple of 8). Every variant reads
+// through this one function; copy and the sealed baselines read shared
+// memory through memcpy and OpenSSL, as their authors tuned them.
+inline uint64_t Checksum(const std::byte* p, std::size_t n) { return tools::SumWords(p, n); }
 
 // What Checksum returns for FillPayload(n, seq), without reading it.
 inline uint64_t ExpectedSum(std::size_t n, uint64_t seq) { return (n / 8) * PatternWord(seq); }

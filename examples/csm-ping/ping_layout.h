@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "byte_work.h"
 #include "csm/ring/channel.h"
 
 namespace csm::ping {
@@ -77,24 +78,19 @@ struct Layout {
 };
 
 // The work both sides do on every byte: a sum of 64-bit words (plus the
-// tail), so a message is really written and really read.
+// tail), so a message is really written and really read (byte_work.h).
 inline uint64_t Checksum(const std::byte* p, std::size_t n) {
-  uint64_t sum = 0, w;
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __builtin_memcpy(&w, p + i, 8);
-    sum += w;
-  }
-  for (; i < n; ++i) sum += static_cast<uint8_t>(p[i]);
+  const std::size_t words = n & ~std::size_t{7};
+  uint64_t sum = tools::SumWords(p, words);
+  for (std::size_t i = words; i < n; ++i) sum += static_cast<uint8_t>(p[i]);
   return sum;
 }
 
 // Fills a payload: a cheap pattern that differs per round trip.
 inline void FillPayload(std::byte* p, std::size_t n, uint64_t seq) {
-  const uint64_t w = seq * 0x9E3779B97F4A7C15ull;
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) __builtin_memcpy(p + i, &w, 8);
-  for (; i < n; ++i) p[i] = std::byte(seq);
+  const std::size_t words = n & ~std::size_t{7};
+  tools::FillWords(p, words, seq * 0x9E3779B97F4A7C15ull);
+  for (std::size_t i = words; i < n; ++i) p[i] = std::byte(seq);
 }
 
 }  // namespace csm::ping
