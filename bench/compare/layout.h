@@ -124,11 +124,9 @@ inline constexpr uint32_t kSealedData = 1, kSealedAck = 2;
 
 // ---- the byte work every variant does ----
 
-inline uint64_t PatternWord(uint64_t seq) { return (seq + 1) * 0x9E3779B97F4A7C15ull; }
-
 // Writes every byte of a message (n is a multiple of 8).
 inline void FillPayload(std::byte* p, std::size_t n, uint64_t seq) {
-  tools::FillWords(p, n, PatternWord(seq));
+  tools::FillPattern(p, n, seq);
 }
 
 // Reads every byte of a message (n is a multiple of 8). Every variant reads
@@ -137,6 +135,6 @@ inline void FillPayload(std::byte* p, std::size_t n, uint64_t seq) {
 inline uint64_t Checksum(const std::byte* p, std::size_t n) { return tools::SumWords(p, n); }
 
 // What Checksum returns for FillPayload(n, seq), without reading it.
-inline uint64_t ExpectedSum(std::size_t n, uint64_t seq) { return (n / 8) * PatternWord(seq); }
+inline uint64_t ExpectedSum(std::size_t n, uint64_t seq) { return (n / 8) * tools::PatternWord(seq); }
 
 }  // namespace csm::compare

@@ -6,31 +6,25 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace csm::tools {
 
-// Below this many bytes FillWords uses plain stores. REP STOSQ into lines
-// the peer holds seems to finish their ownership transfers before the next
-// store, where plain stores wait in the store buffer: csm-ping's 24-256 B
-// round trips took 760-940 ns with it, 460-690 without. 2048 is also
-// glibc's REP STOSB threshold for memset; 1024-4096 measured alike here.
-inline constexpr std::size_t kStringFillFrom = 2048;
+// Every byte of message `seq` holds this value; never 0, so a zeroed
+// record never passes for a message.
+inline uint8_t PatternByte(uint64_t seq) { return static_cast<uint8_t>(seq % 255 + 1); }
+// The 64-bit word a filled message is made of.
+inline uint64_t PatternWord(uint64_t seq) { return PatternByte(seq) * 0x0101010101010101ull; }
 
-// Writes the word `w` over [p, p + n), n a multiple of 8. On x86-64, from
-// kStringFillFrom bytes up, with REP STOSQ, as memset does for large sizes:
-// string stores write whole lines without first fetching them. The plain
-// loop of 8-byte stores was 5-9x slower there into lines the peer had
-// cached (csm-compare, AMD EPYC family 26, 2026-12-06: 64 KiB in place cost
-// the producer 20622 ticks against 3738).
-inline void FillWords(std::byte* p, std::size_t n, uint64_t w) {
-#if defined(__x86_64__)
-  if (n >= kStringFillFrom) {
-    std::size_t words = n / 8;
-    asm volatile("rep stosq" : "+D"(p), "+c"(words) : "a"(w) : "memory");
-    return;
-  }
-#endif
-  for (std::size_t i = 0; i < n; i += 8) __builtin_memcpy(p + i, &w, 8);
+// Writes every byte of [p, p + n) for message `seq`: with memset, as a
+// program would. glibc's memset picks the store strategy by size (vector
+// stores, REP STOSB from 2 KiB here), and both extremes did worse by hand:
+// an 8-byte store loop was 5-9x slower at 64 KiB into lines the peer had
+// cached (csm-compare, 20622 ticks against 3738), and REP STOSQ at every
+// size made csm-ping's 24-256 B round trips 760-940 ns instead of 460-690
+// (AMD EPYC family 26, 2026-12-06).
+inline void FillPattern(std::byte* p, std::size_t n, uint64_t seq) {
+  std::memset(p, PatternByte(seq), n);
 }
 
 // Sums the 64-bit words of [p, p + n), n a multiple of 8, a line at a time,

@@ -86,11 +86,7 @@ inline uint64_t Checksum(const std::byte* p, std::size_t n) {
   return sum;
 }
 
-// Fills a payload: a cheap pattern that differs per round trip.
-inline void FillPayload(std::byte* p, std::size_t n, uint64_t seq) {
-  const std::size_t words = n & ~std::size_t{7};
-  tools::FillWords(p, words, seq * 0x9E3779B97F4A7C15ull);
-  for (std::size_t i = words; i < n; ++i) p[i] = std::byte(seq);
-}
+// Fills a payload: a pattern that differs per round trip.
+inline void FillPayload(std::byte* p, std::size_t n, uint64_t seq) { tools::FillPattern(p, n, seq); }
 
 }  // namespace csm::ping

@@ -51,8 +51,7 @@ absl::Status FutexWaitFor(uint32_t* word, uint32_t want, const char* what) {
 
 // Checksum of the payload FillPayload(seq) writes, without reading it back.
 uint64_t PayloadSum(std::size_t n, uint64_t seq) {
-  const uint64_t w = seq * 0x9E3779B97F4A7C15ull;
-  return (n / 8) * w + (n % 8) * static_cast<uint8_t>(seq);
+  return (n / 8) * tools::PatternWord(seq) + (n % 8) * tools::PatternByte(seq);
 }
 
 uint64_t HeaderSum(const MessageHeader& h) {
