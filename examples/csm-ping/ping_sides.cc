@@ -111,8 +111,8 @@ absl::StatusOr<ChannelMessage> ReceiveWithin(ChannelReceiver& r, Mode mode, uint
 }
 
 // Payload bytes that share the record's first line with the record and
-// message headers. A multiple of 8, so filling the payload in two parts
-// writes the same bytes as one FillPayload.
+// message headers. The fill writes one pattern byte everywhere, so writing
+// the payload in two parts (first line last) writes what one fill would.
 constexpr std::size_t kPayloadInFirstLine =
     wire::kRecordAlign - wire::kRecordHeaderBytes - sizeof(MessageHeader);
 static_assert(kPayloadInFirstLine % 8 == 0);
