@@ -88,7 +88,7 @@ absl::StatusOr<std::vector<SizeResult>> Measure(Device& dev, const Config& c, Sh
   const absl::Time start = absl::Now();
   absl::Time last_report = start;
   for (uint64_t size : c.sizes) {
-    SizeResult r{size, c.count, {}, std::nullopt};
+    SizeResult r{size, c.count, {}, std::nullopt, std::nullopt};
     // Floor and channel take turns in blocks, so both see the same machine:
     // on a VM the host moves vCPUs, and a round trip here was 400-600 ns in
     // one minute and 140-220 ns in the next (2026-12-06), which made a floor
@@ -116,6 +116,10 @@ absl::StatusOr<std::vector<SizeResult>> Measure(Device& dev, const Config& c, Sh
       }
     }
     if (c.floor != FloorKind::kNone) r.floor = Summarize(floor_samples);
+    const Pinger::FloorWaits waits = pinger->TakeFloorWaits();
+    if (c.floor == FloorKind::kFutex && waits.round_trips > 0) {
+      r.floor_slept = static_cast<double>(waits.slept) / static_cast<double>(waits.round_trips);
+    }
     r.channel = Summarize(channel_samples);
     results.push_back(r);
   }

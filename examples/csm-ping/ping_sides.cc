@@ -36,7 +36,10 @@ void FutexWake(uint32_t* word) {
 
 // Sleeps until *word == want (re-checking every kRecheck), DeadlineExceeded
 // after kPeerTimeout. Not private: the word is in memory another process maps.
-absl::Status FutexWaitFor(uint32_t* word, uint32_t want, const char* what) {
+// Counts in `*slept` the waits that returned because a wake came (not
+// because the word had changed before the kernel looked).
+absl::Status FutexWaitFor(uint32_t* word, uint32_t want, const char* what,
+                          uint64_t* slept = nullptr) {
   const absl::Time deadline = absl::Now() + kPeerTimeout;
   for (;;) {
     const uint32_t seen = shared::LoadAcquire(word);
@@ -45,7 +48,7 @@ absl::Status FutexWaitFor(uint32_t* word, uint32_t want, const char* what) {
       return absl::DeadlineExceededError(absl::StrFormat("peer did not answer (%s)", what));
     }
     const timespec ts = absl::ToTimespec(kRecheck);
-    syscall(SYS_futex, word, FUTEX_WAIT, seen, &ts, nullptr, 0);
+    if (syscall(SYS_futex, word, FUTEX_WAIT, seen, &ts, nullptr, 0) == 0 && slept) ++*slept;
   }
 }
 
@@ -329,7 +332,12 @@ absl::StatusOr<std::vector<uint64_t>> Pinger::RunFloor(uint64_t size, uint64_t w
     absl::Status s;
     if (kind == FloorKind::kFutex) {
       FutexWake(&control_->floor_seq);
-      s = FutexWaitFor(&control_->floor_ack, seq, "floor");
+      uint64_t slept = 0;
+      s = FutexWaitFor(&control_->floor_ack, seq, "floor", &slept);
+      if (i > warmup) {
+        ++floor_waits_.round_trips;
+        if (slept) ++floor_waits_.slept;
+      }
     } else {
       s = SpinUntil([&] { return shared::LoadAcquire(&control_->floor_ack) == seq; }, "floor");
     }

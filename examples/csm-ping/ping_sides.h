@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -41,6 +42,13 @@ class Pinger {
                                                  FloorKind kind);
   absl::Status Stop();
   uint64_t max_message() const { return max_message_; }
+  // Futex floor: timed round trips, and those on which this side's wait for
+  // the answer really slept (the rest found it already there). Reset by
+  // TakeFloorWaits.
+  struct FloorWaits {
+    uint64_t round_trips = 0, slept = 0;
+  };
+  FloorWaits TakeFloorWaits() { return std::exchange(floor_waits_, FloorWaits{}); }
 
  private:
   Pinger(ChannelSender s, ChannelReceiver r) : sender_(std::move(s)), receiver_(std::move(r)) {}
@@ -56,6 +64,7 @@ class Pinger {
   uint64_t max_message_ = 0;
   uint64_t seq_ = 0;
   uint64_t floor_seq_ = 0;
+  FloorWaits floor_waits_;
 };
 
 // Lays out `region` (the provider's fresh mapping) for messages up to

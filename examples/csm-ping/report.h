@@ -20,6 +20,10 @@ struct SizeResult {
   uint64_t count = 0;
   Percentiles channel;
   std::optional<Percentiles> floor;
+  // Futex floor only: the share of its round trips on which the pinger's
+  // wait really slept. Near 0, both sides were in lockstep in their
+  // syscalls and the floor measured syscall cost, not a wake-up.
+  std::optional<double> floor_slept;
 };
 
 struct RunInfo {
