@@ -117,7 +117,7 @@ absl::StatusOr<std::vector<SizeResult>> Measure(Device& dev, const Config& c, Sh
     }
     if (c.floor != FloorKind::kNone) r.floor = Summarize(floor_samples);
     const Pinger::FloorWaits waits = pinger->TakeFloorWaits();
-    if (c.floor == FloorKind::kFutex && waits.round_trips > 0) {
+    if (waits.round_trips > 0) {  // only the futex floor counts its waits
       r.floor_slept = static_cast<double>(waits.slept) / static_cast<double>(waits.round_trips);
     }
     r.channel = Summarize(channel_samples);

@@ -330,20 +330,22 @@ absl::StatusOr<std::vector<uint64_t>> Pinger::RunFloor(uint64_t size, uint64_t w
     FillPayload(floor_.data(), size, seq);
     shared::StoreRelease(&control_->floor_seq, seq);
     absl::Status s;
+    uint64_t slept = 0;
     if (kind == FloorKind::kFutex) {
       FutexWake(&control_->floor_seq);
-      uint64_t slept = 0;
       s = FutexWaitFor(&control_->floor_ack, seq, "floor", &slept);
-      if (i > warmup) {
-        ++floor_waits_.round_trips;
-        if (slept) ++floor_waits_.slept;
-      }
     } else {
       s = SpinUntil([&] { return shared::LoadAcquire(&control_->floor_ack) == seq; }, "floor");
     }
     if (!s.ok()) return s;
     const uint64_t sum = shared::LoadRelaxed(&control_->floor_sum);
-    if (i > warmup) samples.push_back(NowNs() - t0);
+    if (i > warmup) {
+      samples.push_back(NowNs() - t0);
+      if (kind == FloorKind::kFutex) {
+        ++floor_waits_.round_trips;
+        if (slept) ++floor_waits_.slept;
+      }
+    }
     if (sum != PayloadSum(size, seq)) {
       return absl::DataLossError(absl::StrFormat("echo side's floor checksum %#x is wrong", sum));
     }
