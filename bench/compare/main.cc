@@ -97,31 +97,41 @@ absl::StatusOr<std::vector<StepResult>> Measure(Device& dev, const Config& c, Sh
         (*driver)->max_message()));
   }
   std::vector<StepResult> results;
-  const uint64_t steps = c.modes.size() * c.variants.size() * c.sizes.size();
+  const uint64_t steps = c.modes.size() * c.variants.size() * c.sizes.size() * c.repetitions;
   uint64_t step = 0;
   const absl::Time start = absl::Now();
   absl::Time last_report = start;
   for (Mode mode : c.modes) {
     for (uint64_t size : c.sizes) {
-      for (Variant v : c.variants) {
-        ++step;
-        auto progress = [&](uint64_t done, uint64_t total) {
-          if (!c.progress || absl::Now() - last_report < absl::Seconds(1)) return;
-          last_report = absl::Now();
-          absl::FPrintF(stderr, "csm-compare: step %d/%d: %s %s %d B: %d/%d messages (%.0f s)\n",
-                        step, steps, mode == Mode::kPingPong ? "pingpong" : "stream",
-                        VariantName(v), size, done, total, absl::ToDoubleSeconds(last_report - start));
-        };
-        absl::StatusOr<StepResult> r =
-            (*driver)->Run(v, mode, size, c.WarmupFor(size), c.CountFor(size), progress);
-        if (!r.ok()) {
-          return absl::Status(r.status().code(),
-                              absl::StrFormat("%s %s %d B: %s", mode == Mode::kPingPong ? "pingpong" : "stream",
-                                              VariantName(v), size, r.status().message()));
+      // The variants of one size take turns, so every variant's repetitions
+      // span the same stretch of time: this machine's speed drifts over
+      // minutes (bench/results/README.md), and a ratio should not.
+      std::vector<std::vector<StepResult>> runs(c.variants.size());
+      for (uint32_t rep = 0; rep < c.repetitions; ++rep) {
+        for (std::size_t vi = 0; vi < c.variants.size(); ++vi) {
+          const Variant v = c.variants[vi];
+          ++step;
+          auto progress = [&](uint64_t done, uint64_t total) {
+            if (!c.progress || absl::Now() - last_report < absl::Seconds(1)) return;
+            last_report = absl::Now();
+            absl::FPrintF(stderr, "csm-compare: step %d/%d: %s %s %d B: %d/%d messages (%.0f s)\n",
+                          step, steps, mode == Mode::kPingPong ? "pingpong" : "stream",
+                          VariantName(v), size, done, total,
+                          absl::ToDoubleSeconds(last_report - start));
+          };
+          absl::StatusOr<StepResult> r =
+              (*driver)->Run(v, mode, size, c.WarmupFor(size), c.CountFor(size), progress);
+          if (!r.ok()) {
+            return absl::Status(
+                r.status().code(),
+                absl::StrFormat("%s %s %d B: %s", mode == Mode::kPingPong ? "pingpong" : "stream",
+                                VariantName(v), size, r.status().message()));
+          }
+          runs[vi].push_back(*r);
+          progress(0, 0);
         }
-        results.push_back(*r);
-        progress(0, 0);
       }
+      for (std::vector<StepResult>& r : runs) results.push_back(MedianRepetition(std::move(r)));
     }
   }
   if (absl::Status s = (*driver)->Stop(); !s.ok()) return s;
@@ -146,6 +156,7 @@ absl::Status Print(const Config& c, const Device& dev, const std::string& host_s
   info.host_shared = host_shared;
   info.counter = counter;
   info.cpus = c.CpusText();
+  info.repetitions = c.repetitions;
   info.cpu_model = CpuModel();
   utsname u;
   info.kernel = uname(&u) == 0 ? absl::StrFormat("%s %s %s", u.sysname, u.release, u.machine) : "?";

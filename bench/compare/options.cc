@@ -21,6 +21,9 @@ ABSL_FLAG(std::string, sizes, "sweep",
           "'sweep' = every power of two from 64 B to 1 MiB");
 ABSL_FLAG(uint64_t, count, 10000, "timed messages per step (mode, variant, size)");
 ABSL_FLAG(uint64_t, warmup, 500, "untimed messages before each step");
+ABSL_FLAG(uint32_t, repetitions, 1,
+          "run every step this many times, the variants of a size taking turns, and report the "
+          "repetition with the median ticks/msg (with the range in CSV/JSON)");
 ABSL_FLAG(std::string, max_bytes, "256M",
           "cap on the bytes one step moves: large sizes time fewer messages (0 = no cap)");
 ABSL_FLAG(std::string, mode, "both", "pingpong (round-trip latency), stream (throughput) or both");
@@ -121,6 +124,8 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   if (c.count == 0) return Bad("count", "must be at least 1");
   if (c.count > (uint64_t{1} << 26)) return Bad("count", "must be at most 67108864");
   c.warmup = absl::GetFlag(FLAGS_warmup);
+  c.repetitions = absl::GetFlag(FLAGS_repetitions);
+  if (c.repetitions < 1 || c.repetitions > 99) return Bad("repetitions", "must be in [1, 99]");
   absl::StatusOr<uint64_t> max_bytes = tools::ParseByteSize(absl::GetFlag(FLAGS_max_bytes), uint64_t{1} << 50);
   if (!max_bytes.ok()) return Bad("max_bytes", max_bytes.status().message());
   c.max_bytes = *max_bytes;

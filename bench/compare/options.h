@@ -21,6 +21,7 @@ struct Config {
   std::vector<Variant> variants;
   std::vector<Mode> modes;
   uint64_t count = 0, warmup = 0;
+  uint32_t repetitions = 1;  // of every step; the median one is reported
   uint64_t max_bytes = 0;  // per step: fewer messages for large sizes (0: no cap)
   std::optional<int> driver_cpu, responder_cpu;
   bool json = false, csv = false, progress = true;

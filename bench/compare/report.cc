@@ -19,6 +19,12 @@ std::string CsvField(std::string_view s) {
   return out + "\"";
 }
 
+// The range of ticks/msg over a step's repetitions (one run: its own value).
+uint64_t TicksMin(const StepResult& r) {
+  return r.ticks_max ? r.ticks_min : r.tx.p50 + r.rx.p50;
+}
+uint64_t TicksMax(const StepResult& r) { return r.ticks_max ? r.ticks_max : r.tx.p50 + r.rx.p50; }
+
 }  // namespace
 
 Derived Derive(const RunInfo& info, const StepResult& r) {
@@ -51,6 +57,12 @@ std::vector<std::string> Caveats(const RunInfo& info) {
   out.push_back(
       "tx/rx: ticks of the producer's and consumer's own work per message (waiting for the peer "
       "excluded); ticks/msg = tx p50 + rx p50. Every variant writes and reads every byte.");
+  if (info.repetitions > 1) {
+    out.push_back(absl::StrFormat(
+        "Every step ran %d times, the variants of a size taking turns; each row is the run with "
+        "the median ticks/msg (CSV/JSON give the range).",
+        info.repetitions));
+  }
   return out;
 }
 
@@ -111,7 +123,8 @@ std::string FormatJson(const RunInfo& info, const std::vector<StepResult>& resul
         &out,
         "%s{\"mode\":%s,\"variant\":%s,\"size\":%d,\"count\":%d,%s\"tx_p50_ticks\":%d,"
         "\"tx_p99_ticks\":%d,\"rx_p50_ticks\":%d,\"rx_p99_ticks\":%d,\"ticks_per_msg\":%d,"
-        "\"msgs_per_s\":%.1f,\"gbytes_per_s\":%.4f}",
+        "\"msgs_per_s\":%.1f,\"gbytes_per_s\":%.4f,\"repetitions\":%d,\"ticks_per_msg_min\":%d,"
+        "\"ticks_per_msg_max\":%d}",
         i ? "," : "", JsonString(ModeName(r.mode)), JsonString(VariantName(r.variant)), r.size,
         r.count,
         r.mode == Mode::kPingPong
@@ -120,7 +133,8 @@ std::string FormatJson(const RunInfo& info, const std::vector<StepResult>& resul
                               d.rtt_p50_ns, d.rtt_p99_ns, r.rtt.p50, r.rtt.p99)
             : std::string(),
         r.tx.p50, r.tx.p99, r.rx.p50,
-        r.rx.p99, d.ticks_per_msg, d.msgs_per_s, d.gbytes_per_s);
+        r.rx.p99, d.ticks_per_msg, d.msgs_per_s, d.gbytes_per_s, r.repetitions, TicksMin(r),
+        TicksMax(r));
   }
   return out + "]}\n";
 }
@@ -129,7 +143,7 @@ std::string FormatCsv(const RunInfo& info, const std::vector<StepResult>& result
   std::string out =
       "backend,confidential,counter,counter_hz,mode,variant,size,count,rtt_p50_ns,rtt_p99_ns,"
       "rtt_p50_ticks,rtt_p99_ticks,tx_p50_ticks,tx_p99_ticks,rx_p50_ticks,rx_p99_ticks,"
-      "ticks_per_msg,msgs_per_s,gbytes_per_s\n";
+      "ticks_per_msg,msgs_per_s,gbytes_per_s,repetitions,ticks_per_msg_min,ticks_per_msg_max\n";
   for (const StepResult& r : results) {
     const Derived d = Derive(info, r);
     const bool pp = r.mode == Mode::kPingPong;
@@ -141,8 +155,9 @@ std::string FormatCsv(const RunInfo& info, const std::vector<StepResult>& result
     } else {
       out += ",,,,";
     }
-    absl::StrAppendFormat(&out, "%d,%d,%d,%d,%d,%.1f,%.4f\n", r.tx.p50, r.tx.p99, r.rx.p50,
-                          r.rx.p99, d.ticks_per_msg, d.msgs_per_s, d.gbytes_per_s);
+    absl::StrAppendFormat(&out, "%d,%d,%d,%d,%d,%.1f,%.4f,%d,%d,%d\n", r.tx.p50, r.tx.p99,
+                          r.rx.p50, r.rx.p99, d.ticks_per_msg, d.msgs_per_s, d.gbytes_per_s,
+                          r.repetitions, TicksMin(r), TicksMax(r));
   }
   return out;
 }

@@ -18,6 +18,7 @@ struct RunInfo {
   CounterInfo counter;
   std::string cpus;          // "0,1" (driver, responder) or "none"
   std::string cpu_model, kernel, openssl_version;
+  uint32_t repetitions = 1;  // of every step (rows are the median run)
   std::vector<SpeedRow> speed;
 };
 

@@ -250,6 +250,17 @@ absl::StatusOr<RunSummary> Driver::AwaitSummary() {
   return s;
 }
 
+StepResult MedianRepetition(std::vector<StepResult> runs) {
+  auto ticks = [](const StepResult& r) { return r.tx.p50 + r.rx.p50; };
+  std::sort(runs.begin(), runs.end(),
+            [&](const StepResult& a, const StepResult& b) { return ticks(a) < ticks(b); });
+  StepResult median = runs[(runs.size() - 1) / 2];
+  median.repetitions = static_cast<uint32_t>(runs.size());
+  median.ticks_min = ticks(runs.front());
+  median.ticks_max = ticks(runs.back());
+  return median;
+}
+
 absl::StatusOr<StepResult> Driver::Run(Variant v, Mode mode, uint64_t size, uint64_t warmup,
                                        uint64_t count, const Progress& progress) {
   if (size < 8 || size % 8 != 0 || size > max_message_) {
