@@ -131,6 +131,10 @@ speed_line() { grep -E -i "^$1" "$out/openssl-speed-$2.txt" | tail -1 || true; }
   echo "OpenSSL:     $(jget openssl)"
   echo "Backend:     $(jget backend)"
   echo "Host-shared: $(jget host_shared)"
+  # Which regime the host ran the two vCPUs in (near or far apart): every
+  # ratio depends on it (bench/results/README.md).
+  cross=$(awk -F, 'NR > 1 && $5 == "pingpong" && $6 == "floor" && $9 != "" { print $9 " ns round trip (the floor'"'"'s ping-pong p50 at " $7 " B)"; exit }' "$csv")
+  echo "Cross-core:  ${cross:-not measured (no floor ping-pong in this run)}"
   echo '```'
   echo
   echo "## Plots"
