@@ -115,17 +115,15 @@ absl::StatusOr<std::vector<StepResult>> Measure(Device& dev, const Config& c, Sh
             if (!c.progress || absl::Now() - last_report < absl::Seconds(1)) return;
             last_report = absl::Now();
             absl::FPrintF(stderr, "csm-compare: step %d/%d: %s %s %d B: %d/%d messages (%.0f s)\n",
-                          step, steps, mode == Mode::kPingPong ? "pingpong" : "stream",
-                          VariantName(v), size, done, total,
+                          step, steps, ModeName(mode), VariantName(v), size, done, total,
                           absl::ToDoubleSeconds(last_report - start));
           };
           absl::StatusOr<StepResult> r =
               (*driver)->Run(v, mode, size, c.WarmupFor(size), c.CountFor(size), progress);
           if (!r.ok()) {
-            return absl::Status(
-                r.status().code(),
-                absl::StrFormat("%s %s %d B: %s", mode == Mode::kPingPong ? "pingpong" : "stream",
-                                VariantName(v), size, r.status().message()));
+            return absl::Status(r.status().code(),
+                                absl::StrFormat("%s %s %d B: %s", ModeName(mode), VariantName(v),
+                                                size, r.status().message()));
           }
           runs[vi].push_back(*r);
           progress(0, 0);

@@ -11,19 +11,11 @@ namespace {
 
 using tools::JsonString;
 
-std::string_view ModeName(Mode m) { return m == Mode::kPingPong ? "pingpong" : "stream"; }
-
 std::string CsvField(std::string_view s) {
   std::string out = "\"";
   for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
 }
-
-// The range of ticks/msg over a step's repetitions (one run: its own value).
-uint64_t TicksMin(const StepResult& r) {
-  return r.ticks_max ? r.ticks_min : r.tx.p50 + r.rx.p50;
-}
-uint64_t TicksMax(const StepResult& r) { return r.ticks_max ? r.ticks_max : r.tx.p50 + r.rx.p50; }
 
 }  // namespace
 
@@ -31,7 +23,7 @@ Derived Derive(const RunInfo& info, const StepResult& r) {
   Derived d;
   d.rtt_p50_ns = info.counter.ToNs(r.rtt.p50);
   d.rtt_p99_ns = info.counter.ToNs(r.rtt.p99);
-  d.ticks_per_msg = r.tx.p50 + r.rx.p50;
+  d.ticks_per_msg = TicksPerMessage(r);
   const double seconds = info.counter.ToNs(r.elapsed) * 1e-9;
   if (seconds > 0) {
     d.msgs_per_s = static_cast<double>(r.count) / seconds;
@@ -133,8 +125,8 @@ std::string FormatJson(const RunInfo& info, const std::vector<StepResult>& resul
                               d.rtt_p50_ns, d.rtt_p99_ns, r.rtt.p50, r.rtt.p99)
             : std::string(),
         r.tx.p50, r.tx.p99, r.rx.p50,
-        r.rx.p99, d.ticks_per_msg, d.msgs_per_s, d.gbytes_per_s, r.repetitions, TicksMin(r),
-        TicksMax(r));
+        r.rx.p99, d.ticks_per_msg, d.msgs_per_s, d.gbytes_per_s, r.repetitions, r.ticks_min,
+        r.ticks_max);
   }
   return out + "]}\n";
 }
@@ -157,7 +149,7 @@ std::string FormatCsv(const RunInfo& info, const std::vector<StepResult>& result
     }
     absl::StrAppendFormat(&out, "%d,%d,%d,%d,%d,%.1f,%.4f,%d,%d,%d\n", r.tx.p50, r.tx.p99,
                           r.rx.p50, r.rx.p99, d.ticks_per_msg, d.msgs_per_s, d.gbytes_per_s,
-                          r.repetitions, TicksMin(r), TicksMax(r));
+                          r.repetitions, r.ticks_min, r.ticks_max);
   }
   return out;
 }

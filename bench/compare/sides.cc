@@ -251,13 +251,13 @@ absl::StatusOr<RunSummary> Driver::AwaitSummary() {
 }
 
 StepResult MedianRepetition(std::vector<StepResult> runs) {
-  auto ticks = [](const StepResult& r) { return r.tx.p50 + r.rx.p50; };
-  std::sort(runs.begin(), runs.end(),
-            [&](const StepResult& a, const StepResult& b) { return ticks(a) < ticks(b); });
+  std::sort(runs.begin(), runs.end(), [](const StepResult& a, const StepResult& b) {
+    return TicksPerMessage(a) < TicksPerMessage(b);
+  });
   StepResult median = runs[(runs.size() - 1) / 2];
   median.repetitions = static_cast<uint32_t>(runs.size());
-  median.ticks_min = ticks(runs.front());
-  median.ticks_max = ticks(runs.back());
+  median.ticks_min = TicksPerMessage(runs.front());
+  median.ticks_max = TicksPerMessage(runs.back());
   return median;
 }
 

@@ -35,11 +35,15 @@ struct StepResult {
   Summary rtt;           // ping-pong only
   Summary tx, rx;        // producer (driver) and consumer (responder) work per message
   uint64_t elapsed = 0;  // streaming: ticks from the first timed send to the last message read
-  // Of `repetitions` runs of this step, this is the one with the median
-  // ticks/msg (tx p50 + rx p50); the others ranged over [ticks_min, ticks_max].
+  // Set by MedianRepetition, which every reported step goes through: of
+  // `repetitions` runs this is the one with the median ticks/msg, and all of
+  // them ranged over [ticks_min, ticks_max].
   uint32_t repetitions = 1;
   uint64_t ticks_min = 0, ticks_max = 0;
 };
+
+// The producer's plus the consumer's own work per message (p50 each).
+inline uint64_t TicksPerMessage(const StepResult& r) { return r.tx.p50 + r.rx.p50; }
 
 // The repetition with the median ticks/msg (the lower middle one of an even
 // count), carrying the range of all of them. `runs` is not empty.

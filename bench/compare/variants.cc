@@ -4,6 +4,8 @@
 
 namespace csm::compare {
 
+std::string_view ModeName(Mode m) { return m == Mode::kPingPong ? "pingpong" : "stream"; }
+
 std::string_view VariantName(Variant v) {
   switch (v) {
     case Variant::kFloor: return "floor";

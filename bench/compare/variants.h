@@ -22,6 +22,7 @@
 namespace csm::compare {
 
 std::string_view VariantName(Variant v);  // floor, zero-copy, copy, aes-gcm, chacha20-poly1305
+std::string_view ModeName(Mode m);        // pingpong, stream
 bool IsSealed(Variant v);
 
 // Everything one side holds: CSM channel ends, the floor's words and slots,
