@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <fstream>
+#include <numeric>
 #include <vector>
 
 #include "absl/strings/str_format.h"
@@ -52,18 +53,25 @@ CounterInfo CalibrateCounter(int ms) {
   }
   const uint64_t c1 = ReadCounter();
   info.hz = static_cast<double>(c1 - c0) * 1e9 / static_cast<double>(n1 - n0);
-  std::vector<uint64_t> d(1001);
+  std::vector<uint64_t> d(1001);  // back-to-back pairs: what a read costs
   for (uint64_t& v : d) {
     const uint64_t a = ReadCounter();
     v = ReadCounter() - a;
   }
-  info.resolution = UINT64_MAX;
-  for (uint64_t v : d) {
-    if (v != 0) info.resolution = std::min(info.resolution, v);
-  }
-  if (info.resolution == UINT64_MAX) info.resolution = 0;
   std::nth_element(d.begin(), d.begin() + d.size() / 2, d.end());
   info.overhead = d[d.size() / 2];
+  // The step the counter advances by. Back-to-back reads cannot show it when
+  // a read costs more than a step (AMD EPYC family 25 guests: reads 52 ticks
+  // apart, every value a multiple of 26), so take the greatest common
+  // divisor of differences between reads a varying amount of work apart.
+  uint64_t step = 0;
+  volatile uint64_t sink = 0;
+  for (int i = 1; i <= 1000; ++i) {
+    const uint64_t a = ReadCounter();
+    for (int k = 0; k < i % 97; ++k) sink = sink + static_cast<uint64_t>(k);
+    step = std::gcd(step, ReadCounter() - a);
+  }
+  info.resolution = step;
   return info;
 }
 

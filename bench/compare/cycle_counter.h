@@ -35,7 +35,7 @@ struct CounterInfo {
   std::string note;         // constant_tsc / nonstop_tsc, or CNTFRQ
   double hz = 0;            // ticks per second, measured against CLOCK_MONOTONIC
   uint64_t overhead = 0;    // median ticks of an empty ReadCounter() pair
-  uint64_t resolution = 0;  // smallest nonzero step seen (VMs often tick coarsely)
+  uint64_t resolution = 0;  // the step the counter advances by (VMs often tick coarsely)
   double ToNs(uint64_t ticks) const { return hz > 0 ? static_cast<double>(ticks) * 1e9 / hz : 0; }
 };
 

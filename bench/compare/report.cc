@@ -43,9 +43,11 @@ std::vector<std::string> Caveats(const RunInfo& info) {
   out.push_back(absl::StrFormat("Sealed variants go through %s.", info.host_shared));
   out.push_back(absl::StrFormat(
       "Ticks are %s at %.3f GHz (%s); a pair of reads costs %d ticks (included in every "
-      "sample) and the smallest step seen was %d ticks.",
+      "sample) and the counter advances in steps of %d ticks (%.1f ns)%s.",
       info.counter.name, info.counter.hz / 1e9, info.counter.note, info.counter.overhead,
-      info.counter.resolution));
+      info.counter.resolution, info.counter.ToNs(info.counter.resolution),
+      info.counter.resolution > 1 ? ", so every per-message figure is a multiple of that step"
+                                  : ""));
   out.push_back(
       "tx/rx: ticks of the producer's and consumer's own work per message (waiting for the peer "
       "excluded); ticks/msg = tx p50 + rx p50. Every variant writes and reads every byte.");
