@@ -50,23 +50,35 @@ void TimeRoundTrips(benchmark::State& state, PingOnce ping_once) {
 
 // The floor, each side pausing after a poll that found nothing (like every
 // loop here) or, kHot, spinning flat out: both in every run, so a reader
-// sees the pause does not make the baseline slower.
+// sees the pause does not make the baseline slower. The echo side answers
+// an odd value v with v + 1 `answer_offset` bytes further on: 0 is the
+// one-line floor both sides write; kLineSpacing is the floor for protocols
+// in which each side writes only lines it owns, as every csm ring does (a
+// read-only share cannot write its peer's line, and a line written by both
+// is one the other side can corrupt). Both move as many lines per round
+// trip, yet on some hosts two lines cost much more (AMD EPYC family 25
+// model 17 guest, 2026-12-07: 370-451 ns against the one-line floor's
+// 260-281 in one of the host's vCPU placements, equal in another), which
+// tells how much of a ring's distance from the floor is the rings' own
+// work and how much the price of one writer per line.
 template <bool kHot>
-void PingPongFloor(benchmark::State& state) {
+void PingPongFloor(benchmark::State& state, std::size_t answer_offset) {
   SharedPair mem = SharedPair::Make(4096);
-  auto* a = reinterpret_cast<uint64_t*>(mem.a.span().data());
-  auto* b = reinterpret_cast<uint64_t*>(mem.b.span().data());
-  shared::StoreRelaxed(a, uint64_t{0});
-  // The echo side answers an odd value v with v + 1 on the same line.
-  std::thread echo([b] {
+  auto* ping = reinterpret_cast<uint64_t*>(mem.a.span().data());
+  auto* answer = reinterpret_cast<uint64_t*>(mem.a.span().data() + answer_offset);
+  auto* ping_in = reinterpret_cast<uint64_t*>(mem.b.span().data());
+  auto* answer_out = reinterpret_cast<uint64_t*>(mem.b.span().data() + answer_offset);
+  shared::StoreRelaxed(ping, uint64_t{0});
+  shared::StoreRelaxed(answer, uint64_t{0});
+  std::thread echo([ping_in, answer_out] {
     PinToCpu(1);
     uint64_t seen = 0;
     for (;;) {
-      const uint64_t v = shared::LoadAcquire(b);
+      const uint64_t v = shared::LoadAcquire(ping_in);
       if (v == kStop) return;
       if (v != seen && (v & 1)) {
         seen = v + 1;
-        shared::StoreRelease(b, seen);
+        shared::StoreRelease(answer_out, seen);
       } else if (!kHot) {
         shared::CpuRelax();
       }
@@ -75,56 +87,19 @@ void PingPongFloor(benchmark::State& state) {
   PinToCpu(0);
   TimeRoundTrips(state, [&](uint64_t seq) {
     const uint64_t v = 2 * seq - 1;
-    shared::StoreRelease(a, v);
-    while (shared::LoadAcquire(a) != v + 1) {
+    shared::StoreRelease(ping, v);
+    while (shared::LoadAcquire(answer) != v + 1) {
       if (!kHot) shared::CpuRelax();
     }
   });
-  shared::StoreRelease(a, kStop);
+  shared::StoreRelease(ping, kStop);
   echo.join();
 }
 
-void BM_PingPong_Floor(benchmark::State& state) { PingPongFloor<false>(state); }
-void BM_PingPong_FloorHotSpin(benchmark::State& state) { PingPongFloor<true>(state); }
-
-// The floor for protocols in which each side writes only lines it owns, as
-// every csm ring does (a read-only share cannot write its peer's line, and a
-// line written by both is one the other side can corrupt): the ping on one
-// line, the answer on another, 128 bytes apart. It moves as many lines per
-// round trip as the one-line floor, yet on some hosts costs much more
-// (AMD EPYC family 25 model 17 guest, 2026-12-07: 470-490 ns against the
-// one-line floor's 230-310 in one of the host's vCPU placements, equal in
-// another), so it tells how much of a ring's distance from the floor is the
-// rings' own work and how much the price of two writers' lines.
+void BM_PingPong_Floor(benchmark::State& state) { PingPongFloor<false>(state, 0); }
+void BM_PingPong_FloorHotSpin(benchmark::State& state) { PingPongFloor<true>(state, 0); }
 void BM_PingPong_FloorTwoLines(benchmark::State& state) {
-  SharedPair mem = SharedPair::Make(4096);
-  auto* ping = reinterpret_cast<uint64_t*>(mem.a.span().data());
-  auto* pong = reinterpret_cast<uint64_t*>(mem.a.span().data() + wire::kLineSpacing);
-  auto* ping_in = reinterpret_cast<uint64_t*>(mem.b.span().data());
-  auto* pong_out = reinterpret_cast<uint64_t*>(mem.b.span().data() + wire::kLineSpacing);
-  shared::StoreRelaxed(ping, uint64_t{0});
-  shared::StoreRelaxed(pong, uint64_t{0});
-  std::thread echo([ping_in, pong_out] {
-    PinToCpu(1);
-    uint64_t seen = 0;
-    for (;;) {
-      const uint64_t v = shared::LoadAcquire(ping_in);
-      if (v == kStop) return;
-      if (v != seen) {
-        seen = v;
-        shared::StoreRelease(pong_out, v);
-      } else {
-        shared::CpuRelax();
-      }
-    }
-  });
-  PinToCpu(0);
-  TimeRoundTrips(state, [&](uint64_t seq) {
-    shared::StoreRelease(ping, seq);
-    while (shared::LoadAcquire(pong) != seq) shared::CpuRelax();
-  });
-  shared::StoreRelease(ping, kStop);
-  echo.join();
+  PingPongFloor<false>(state, wire::kLineSpacing);
 }
 
 constexpr uint64_t kPingCapacity = 64;
