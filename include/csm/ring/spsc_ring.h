@@ -197,7 +197,7 @@ class SpscConsumer : public spsc_detail::Endpoint<T> {
   static absl::StatusOr<SpscConsumer> Attach(std::span<std::byte> span) {
     SpscConsumer c;
     if (absl::Status s = c.Init(span); !s.ok()) return s;
-    c.head_ = c.tail_cache_ = shared::LoadAcquire(&c.consumer_->position);
+    c.head_ = c.tail_cache_ = c.published_ = shared::LoadAcquire(&c.consumer_->position);
     return c;
   }
 
@@ -263,22 +263,26 @@ class SpscConsumer : public spsc_detail::Endpoint<T> {
     return RingResult::kPeerFault;
   }
 
-  // Re-reads the producer's position: it may not go backwards, nor more
-  // than `capacity` ahead of what we have consumed.
+  // Re-reads the producer's position: it may not go backwards from the last
+  // value read, nor run more than `capacity` ahead of what we have consumed.
+  // It may trail our own position: the producer stores a slot's word before
+  // its position, and try_pop takes items on their words.
   RingResult RefreshTail() {
     const uint64_t tail = shared::LoadAcquire(&this->producer_->position);
     const uint64_t limit = head_ + this->capacity();
-    if (tail - tail_cache_ > limit - tail_cache_) [[unlikely]] {
+    if (tail - published_ > limit - published_) [[unlikely]] {
       this->fault_.Record(this->stats_, FaultKind::kIndexOutOfWindow, "producer position", tail,
-                          tail_cache_, limit);
+                          published_, limit);
       return RingResult::kPeerFault;
     }
-    tail_cache_ = tail;
+    published_ = tail;
+    tail_cache_ = std::max(tail, head_);
     return RingResult::kOk;
   }
 
   uint64_t head_ = 0;        // private: slots we have consumed
-  uint64_t tail_cache_ = 0;  // last validated producer position (bursts only)
+  uint64_t tail_cache_ = 0;  // ready up to here: max(published_, head_) (bursts only)
+  uint64_t published_ = 0;   // last validated producer position
 };
 
 }  // namespace csm
