@@ -226,8 +226,13 @@ inline void ChannelProducer::CommitRecord(uint64_t record_bytes, uint32_t length
   // (it lies in the room Reserve() found). Usually an earlier commit zeroed
   // it already, off the critical path (the zero-ahead lines, or the
   // prediction below when this record is as long as the last); not if the
-  // application wrote there through a longer loan than it committed.
-  if (dirty_end_ > next) zeroed_to_ = std::min(zeroed_to_, next);
+  // application wrote there through a longer loan than it committed: then
+  // neither the zero-ahead lines from `next` on nor the predicted tag can be
+  // trusted (the loan may have covered either).
+  if (dirty_end_ > next) {
+    zeroed_to_ = std::min(zeroed_to_, next);
+    predicted_zero_ = 0;
+  }
   if (zeroed_to_ <= next) [[unlikely]] {
     if (next != predicted_zero_ || dirty_end_ > next) {
       shared::StoreRelaxed(Word(arena_ + (next & mask_)), uint64_t{0});
