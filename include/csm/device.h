@@ -138,7 +138,8 @@ class Region {
   absl::StatusOr<RegionInfo> Info() const;
   absl::StatusOr<std::vector<ShareInfo>> Shares() const;  // provider only
 
-  // The doorbell this realm waits on for this region.
+  // The doorbell this realm waits on for this region (one waiting thread
+  // per region: every such fd reads one counter, see doorbell.h).
   absl::StatusOr<Doorbell> MyDoorbell() const;
   // The doorbell that wakes `peer` (the provider or a consumer).
   absl::StatusOr<Doorbell> PeerDoorbell(RealmId peer) const;

@@ -73,13 +73,16 @@ void Doorbell::Drain() {
   // FIFO rings per call. A short read took everything there was, so read
   // again only after a full one: the read that would find it empty costs a
   // whole syscall (~1.1 us on the 2026-12-06 VM), a large share of a
-  // doorbell round trip.
+  // doorbell round trip. At most kMaxReads: a peer writing into a FIFO as
+  // fast as we read would otherwise keep us here forever, past every
+  // deadline; rings left over only make the next Wait return at once.
+  constexpr int kMaxReads = 16;
   uint64_t buf[8];
-  for (;;) {
+  for (int reads = 0; reads < kMaxReads;) {
     ssize_t n = read(fd_, buf, sizeof(buf));
-    if (n == static_cast<ssize_t>(sizeof(buf))) continue;
     if (n < 0 && errno == EINTR) continue;
-    return;  // a short read, EAGAIN (empty), EOF or error: nothing more to consume
+    if (n != static_cast<ssize_t>(sizeof(buf))) return;  // short, EAGAIN (empty), EOF, error
+    ++reads;
   }
 }
 
@@ -92,6 +95,12 @@ absl::Status Doorbell::Wait(absl::Duration timeout) {
     int rc = poll(&p, 1, PollMillis(deadline - absl::Now()));
     if (rc > 0) {
       if (p.revents & POLLNVAL) return absl::InternalError("doorbell fd is not open");
+      // Hung up or failed with nothing to read (a kernel doorbell once its
+      // region is no longer active): no ring will ever come, and treating
+      // it as one would make a caller's wait loop spin at full speed.
+      if ((p.revents & (POLLHUP | POLLERR)) && !(p.revents & POLLIN)) {
+        return absl::UnavailableError("doorbell hung up: its region is no longer active");
+      }
       Drain();
       return absl::OkStatus();
     }

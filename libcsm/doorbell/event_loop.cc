@@ -142,13 +142,21 @@ absl::StatusOr<int> EventLoop::RunOnce(absl::Duration timeout) {
   }
   io_uring_cq_advance(&s.ring, seen);
 
+  // A failure to re-arm does not stop the dispatch: the completions are
+  // already consumed, so skipping the rest would lose their wake-ups. The
+  // first such error is returned once every callback has run.
+  absl::Status rearm_error;
   int ran = 0;
   for (const Ready& r : ready) {
     if (r.id == kIgnoreCompletion) continue;
     if (r.id == kWakeWatch) {
       uint64_t v;
       [[maybe_unused]] ssize_t n = read(s.wake_fd, &v, sizeof(v));
-      if (!r.more) (void)s.Arm(kWakeWatch, s.wake_fd);
+      if (!r.more) {
+        if (absl::Status st = s.Arm(kWakeWatch, s.wake_fd); !st.ok() && rearm_error.ok()) {
+          rearm_error = absl::Status(st.code(), absl::StrCat("re-arming Wake(): ", st.message()));
+        }
+      }
       continue;
     }
     auto it = s.watches.find(r.id);
@@ -161,16 +169,24 @@ absl::StatusOr<int> EventLoop::RunOnce(absl::Duration timeout) {
       ++ran;
       continue;
     }
-    if (!r.more) {
-      // The kernel ended the multishot poll (e.g. overflow): re-arm.
-      if (absl::Status st = s.Arm(r.id, it->second.fd); !st.ok()) return st;
-    }
+    // The kernel ended the multishot poll (e.g. overflow): re-arm.
+    const absl::Status rearmed = r.more ? absl::OkStatus() : s.Arm(r.id, it->second.fd);
     // Copy: the callback may Unwatch itself.
     Callback cb = it->second.callback;
     cb(static_cast<uint32_t>(r.res));
     ++ran;
+    if (!rearmed.ok()) {
+      // This watch can never fire again: drop it and tell its owner, as for
+      // a failed fd (unless the callback unwatched it already).
+      if (s.watches.erase(r.id) != 0) cb(POLLERR);
+      if (rearm_error.ok()) {
+        rearm_error = absl::Status(rearmed.code(), absl::StrCat("re-arming watch ", r.id, ": ",
+                                                                rearmed.message()));
+      }
+    }
   }
   io_uring_submit(&s.ring);
+  if (!rearm_error.ok()) return rearm_error;
   return ran;
 }
 

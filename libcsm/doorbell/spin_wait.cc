@@ -19,7 +19,10 @@ absl::Status SpinThenWait(Doorbell& bell, absl::FunctionRef<bool()> ready,
     if (bounded && deadline == absl::InfiniteFuture()) deadline = absl::Now() + opts.timeout;
   };
 
-  for (uint32_t i = 0; i < opts.spin_budget; ++i) {
+  // UINT32_MAX is pure spin mode: spin until the deadline, never block
+  // (i wraps harmlessly; 2^32 is a multiple of the 1024-spin clock period).
+  const bool spin_only = opts.spin_budget == UINT32_MAX;
+  for (uint32_t i = 0; spin_only || i < opts.spin_budget; ++i) {
     ++s.spins;
     if (ready()) return absl::OkStatus();
     CpuRelax();

@@ -4,9 +4,12 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include "csm/doorbell/spin_wait.h"
 #include "gtest/gtest.h"
@@ -51,6 +54,40 @@ TEST(Doorbell, RingOnABrokenFdIsCountedNotFatal) {
   Doorbell bell(open("/dev/null", O_RDONLY));  // writes fail with EBADF
   bell.Ring();
   EXPECT_EQ(bell.dropped_rings(), 1u);
+}
+
+// The simulator's doorbell is a FIFO a peer can write as fast as we read:
+// one Drain reads a bounded amount (what is left only makes the next Wait
+// return at once), so a flooding peer cannot hold a waiter past its
+// deadline. A full pipe (64 KiB, 1024 reads of 64 bytes) is not emptied.
+TEST(Doorbell, DrainReadsABoundedAmount) {
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
+  Doorbell bell(fds[0]);
+  std::vector<char> junk(4096, 1);
+  while (write(fds[1], junk.data(), junk.size()) > 0) {
+  }
+  int before = 0, after = 0;
+  ASSERT_EQ(ioctl(fds[0], FIONREAD, &before), 0);
+  bell.Drain();
+  ASSERT_EQ(ioctl(fds[0], FIONREAD, &after), 0);
+  EXPECT_LT(after, before);
+  EXPECT_GT(after, 0) << "an unbounded drain would empty what a peer can refill forever";
+  EXPECT_TRUE(bell.Wait(kGuard).ok());  // the rest still reads as rung
+  close(fds[1]);
+}
+
+// A doorbell whose other end hung up with nothing left to read (a kernel
+// doorbell whose region ended) will never ring: Wait says so instead of
+// returning at once, forever, as if rung.
+TEST(Doorbell, HungUpDoorbellIsUnavailable) {
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
+  Doorbell bell(fds[0]);
+  ASSERT_EQ(write(fds[1], "x", 1), 1);
+  close(fds[1]);
+  EXPECT_TRUE(bell.Wait(kGuard).ok());  // the last ring is still delivered
+  EXPECT_TRUE(absl::IsUnavailable(bell.Wait(kGuard)));
 }
 
 // Two threads ping-pong `rounds` times; each side blocks through the

@@ -8,7 +8,11 @@
 // eventfd, or the simulator's FIFO.
 //
 // Threads: Ring may run in one thread while Wait/Drain run in another (the
-// usual ringer/waiter split); moving a Doorbell needs exclusive access.
+// usual ringer/waiter split); moving a Doorbell needs exclusive access. One
+// waiting thread per doorbell: a region's MyDoorbell() fds all read one
+// counter, so two threads waiting on it (say a receiver and a sender of
+// different channels) can each consume the other's ring; give each waiting
+// thread its own region, or wait in one thread (an EventLoop).
 //
 // Hint only: Wait may return spuriously, and a Ring that cannot be delivered
 // is dropped (counted). Lost wakeups are excluded by the caller's protocol,
@@ -47,12 +51,13 @@ class Doorbell {
   // (saturated, peer gone) is counted in dropped_rings(), never an error.
   void Ring();
   // Returns after a ring (or spuriously), or DeadlineExceeded. Consumes the
-  // rings it observed. InvalidArgument-free: only fails on timeout or a
-  // broken fd (Internal).
+  // rings it observed. Fails otherwise only for a broken fd (Internal) or
+  // one that hung up with nothing to read (Unavailable: the region is gone).
   absl::Status Wait(absl::Duration timeout);
   // Readable when rung: poll/epoll/io_uring friendly.
   int fd() const { return fd_; }
-  // Consumes pending rings (after fd() reported readable).
+  // Consumes pending rings (after fd() reported readable), with a bounded
+  // number of reads: a flooding peer cannot keep it from returning.
   void Drain();
 
   // Counters; safe to read while another thread rings.
