@@ -48,6 +48,19 @@ TEST(RingHeaderTest, GeometryMatchesDocumentedLayout) {
   EXPECT_EQ(SpanBytes(*chan), 384u + 4096);
 }
 
+// Channel lengths are u32 in the record header; arenas go up to 2^40 bytes.
+TEST(RingHeaderTest, ChannelMessagesAndPaddingFitTheLengthField) {
+  EXPECT_EQ(wire::MaxChannelMessage(256), 176u);
+  EXPECT_EQ(wire::MaxChannelMessage(uint64_t{1} << 32), (uint64_t{1} << 32) - 128);
+  for (uint64_t arena : {uint64_t{1} << 33, wire::kMaxArenaBytes}) {
+    const uint64_t max = wire::MaxChannelMessage(arena);
+    EXPECT_LE(max, UINT32_MAX);
+    // The longest padding is one line short of the largest record.
+    const uint64_t record = (wire::kRecordHeaderBytes + max + 63) / 64 * 64;
+    EXPECT_LE(record - wire::kRecordAlign - wire::kRecordHeaderBytes, UINT32_MAX);
+  }
+}
+
 TEST(RingHeaderTest, FormatRejectsSmallOrMisalignedSpan) {
   Arena a;
   EXPECT_EQ(FormatSpscRing<uint64_t>(std::span(a.bytes, 383 + 8 * 16), 8).code(),

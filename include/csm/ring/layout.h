@@ -104,10 +104,16 @@ inline constexpr std::size_t kRecordHeaderBytes = 16;
 // Room the producer keeps free beyond a record: the next record's header,
 // whose tag word it zeroes before committing.
 inline constexpr std::size_t kRecordTrailerBytes = 16;
+// The largest payload the u32 `length` field carries for a message and for
+// any padding before it: a padding is shorter than the record that did not
+// fit, round_up(16 + 2^32 - 128, 64) - 16 = 2^32 - 80 at most.
+inline constexpr uint64_t kMaxRecordPayload = (uint64_t{1} << 32) - 128;
 // The largest payload of a channel whose arena holds `capacity` bytes: its
-// record plus the trailer must fit, and records are whole lines.
+// record plus the trailer must fit, records are whole lines, and lengths
+// fit the header's u32 (arenas may be larger than 4 GiB).
 inline constexpr uint64_t MaxChannelMessage(uint64_t capacity) {
-  return capacity - kRecordAlign - kRecordHeaderBytes;
+  const uint64_t fits = capacity - kRecordAlign - kRecordHeaderBytes;
+  return fits < kMaxRecordPayload ? fits : kMaxRecordPayload;
 }
 enum class RecordType : uint32_t {
   kMessage = 1,  // `length` payload bytes follow the header
