@@ -66,8 +66,13 @@ class alignas(wire::kLineSpacing) MpmcEndpoint {
     return e;
   }
 
+  // Tickets are loaded with acquire ordering (and so is a failed CAS's):
+  // that orders our turn loads after the turn stores that let earlier
+  // tickets be taken, which the lag windows below rely on. Relaxed, the C++
+  // model would let us read a turn two laps old and call an honest ring
+  // faulty.
   RingResult try_push(const T& item) {
-    uint64_t ticket = shared::LoadRelaxed(enqueue_);
+    uint64_t ticket = shared::LoadAcquire(enqueue_);
     for (int attempt = 0; attempt < kRetryBudget; ++attempt) {
       std::byte* s = slot(ticket);
       const uint64_t turn = shared::LoadAcquire(turn_of(s));
@@ -93,7 +98,7 @@ class alignas(wire::kLineSpacing) MpmcEndpoint {
                       ticket - capacity(), ticket);
         return RingResult::kPeerFault;
       }
-      ticket = shared::LoadRelaxed(enqueue_);  // others got ahead of our ticket
+      ticket = shared::LoadAcquire(enqueue_);  // others got ahead of our ticket
     }
     ++stats_.retry_exhausted;
     ++stats_.would_block;
@@ -101,7 +106,7 @@ class alignas(wire::kLineSpacing) MpmcEndpoint {
   }
 
   RingResult try_pop(T& out) {
-    uint64_t ticket = shared::LoadRelaxed(dequeue_);
+    uint64_t ticket = shared::LoadAcquire(dequeue_);
     for (int attempt = 0; attempt < kRetryBudget; ++attempt) {
       std::byte* s = slot(ticket);
       const uint64_t turn = shared::LoadAcquire(turn_of(s));
@@ -127,7 +132,7 @@ class alignas(wire::kLineSpacing) MpmcEndpoint {
                       ticket + 1 - capacity(), ticket + 1);
         return RingResult::kPeerFault;
       }
-      ticket = shared::LoadRelaxed(dequeue_);
+      ticket = shared::LoadAcquire(dequeue_);
     }
     ++stats_.retry_exhausted;
     ++stats_.would_block;

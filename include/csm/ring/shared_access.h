@@ -35,11 +35,12 @@ template <typename T>
 inline T LoadSeqCst(const T* p) {
   return std::atomic_ref<T>(*const_cast<T*>(p)).load(std::memory_order_seq_cst);
 }
-// Weak CAS: on failure `expected` receives the value seen.
+// Weak CAS: on failure `expected` receives the value seen, loaded with
+// acquire ordering (as a fresh LoadAcquire would be).
 template <typename T>
 inline bool CompareExchangeWeak(T* p, T& expected, T desired) {
   return std::atomic_ref<T>(*p).compare_exchange_weak(
-      expected, desired, std::memory_order_acq_rel, std::memory_order_relaxed);
+      expected, desired, std::memory_order_acq_rel, std::memory_order_acquire);
 }
 
 // Busy-wait hint: lets the sibling hyperthread run and saves power.
