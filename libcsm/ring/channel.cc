@@ -37,11 +37,34 @@ absl::StatusOr<ChannelProducer> ChannelProducer::Attach(std::span<std::byte> spa
   p.consumer_ = ConsumerLine(span);
   p.tail_ = shared::LoadAcquire(&p.producer_->position);
   p.head_cache_ = shared::LoadAcquire(&p.consumer_->position);
-  p.zeroed_to_ = p.tail_ + wire::kRecordAlign;  // the tag at our position is 0
-  if (p.tail_ - p.head_cache_ > p.capacity() || p.tail_ % wire::kRecordAlign != 0 ||
-      p.head_cache_ % wire::kRecordAlign != 0) {
+  if (p.tail_ % wire::kRecordAlign != 0 || p.head_cache_ % wire::kRecordAlign != 0) {
+    return absl::DataLossError("channel positions are not record-aligned at attach");
+  }
+  // A producer that died between a record's tag and its position left a
+  // record committed past the position (the consumer may have taken it):
+  // resume after it. What is stepped over must be well formed, as the
+  // consumer checks it, and the run stays within one arena's worth.
+  const uint64_t published = p.tail_;
+  for (;;) {
+    const uint64_t offset = p.tail_ & p.mask_;
+    const std::byte* record = p.arena_ + offset;
+    if (shared::LoadAcquire(reinterpret_cast<const uint64_t*>(record)) != p.tail_ + 1) break;
+    const uint64_t header = shared::LoadRelaxed(reinterpret_cast<const uint64_t*>(record + 8));
+    const uint32_t type = static_cast<uint32_t>(header >> 32);
+    const uint64_t bytes = RecordBytes(static_cast<uint32_t>(header));
+    const bool padding = type == static_cast<uint32_t>(wire::RecordType::kPadding);
+    if ((!padding && type != static_cast<uint32_t>(wire::RecordType::kMessage)) ||
+        offset + bytes > p.capacity() || (padding && (offset == 0 || offset + bytes != p.capacity())) ||
+        p.tail_ + bytes - published > p.capacity()) {
+      return absl::DataLossError("channel has a malformed unpublished record at attach");
+    }
+    p.tail_ += bytes;
+  }
+  if (p.tail_ - p.head_cache_ > p.capacity()) {
     return absl::DataLossError("channel positions are inconsistent at attach");
   }
+  p.zeroed_to_ = p.tail_ + wire::kRecordAlign;  // the tag at our position is 0
+  if (p.tail_ != published) shared::StoreRelease(&p.producer_->position, p.tail_);
   return p;
 }
 

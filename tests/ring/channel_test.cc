@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "csm/ring/shared_access.h"
 #include "csm/ring/shared_span.h"
 #include "gtest/gtest.h"
 
@@ -324,6 +325,58 @@ TEST_F(ChannelTest, RandomLoansAndShortCommitsNeverLookFaulty) {
         << "step " << seq << ": " << consumer_->last_fault();
   }
   EXPECT_EQ(consumer_->stats().peer_faults, 0u);
+}
+
+// A producer that died after a record's tag but before its position: the
+// next producer resumes after the committed record instead of rewriting it
+// under a consumer that may have taken it. Both kinds of record: a padding
+// (written here as the dying producer would have) and a message.
+TEST_F(ChannelTest, ProducerReattachResumesAfterAnUnpublishedRecord) {
+  Make(1024);
+  SendText(std::string(600, 'a'));
+  EXPECT_EQ(ReceiveText(), std::string(600, 'a'));
+  const uint64_t at = producer_->position();  // 640: a 500-byte message needs padding
+  uint64_t* padding = reinterpret_cast<uint64_t*>(arena() + at);
+  shared::StoreRelaxed(padding + 1, wire::PackRecord(1024 - at - 16, wire::RecordType::kPadding));
+  shared::StoreRelease(padding, at + 1);
+  auto again = ChannelProducer::Attach(pview_.span());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->position(), 1024u);
+  producer_.emplace(std::move(*again));
+  SendText(std::string(500, 'b'));
+  EXPECT_EQ(ReceiveText(), std::string(500, 'b'));
+
+  wire::IndexLine* producer_line = ProducerLine(pview_.span());
+  const uint64_t before = producer_->position();
+  SendText("c");
+  shared::StoreRelease(&producer_line->position, before);  // died before publishing "c"
+  EXPECT_EQ(ReceiveText(), "c");
+  again = ChannelProducer::Attach(pview_.span());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->position(), producer_->position());
+  EXPECT_EQ(shared::LoadAcquire(&producer_line->position), producer_->position());
+  producer_.emplace(std::move(*again));
+  SendText("d");
+  EXPECT_EQ(ReceiveText(), "d");
+  EXPECT_EQ(consumer_->stats().peer_faults, 0u);
+}
+
+// The records a re-attaching producer steps over are checked like the
+// consumer checks them: a malformed one refuses the attach.
+TEST_F(ChannelTest, ProducerReattachRefusesAMalformedUnpublishedRecord) {
+  Make(1024);
+  SendText("x");
+  const uint64_t at = producer_->position();
+  uint64_t* tag = reinterpret_cast<uint64_t*>(arena() + at);
+  shared::StoreRelease(tag + 1, wire::PackRecord(4000, wire::RecordType::kMessage));
+  shared::StoreRelease(tag, at + 1);
+  EXPECT_TRUE(absl::IsDataLoss(ChannelProducer::Attach(pview_.span()).status()));
+  shared::StoreRelease(tag + 1, wire::PackRecord(8, wire::RecordType::kPadding));
+  EXPECT_TRUE(absl::IsDataLoss(ChannelProducer::Attach(pview_.span()).status()));
+  shared::StoreRelease(tag + 1, uint64_t{8} | (uint64_t{7} << 32));
+  EXPECT_TRUE(absl::IsDataLoss(ChannelProducer::Attach(pview_.span()).status()));
+  shared::StoreRelease(tag, uint64_t{0});
+  EXPECT_TRUE(ChannelProducer::Attach(pview_.span()).ok());
 }
 
 TEST_F(ChannelTest, ThreadsStreamVariableSizesIntact) {

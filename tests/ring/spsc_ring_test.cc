@@ -193,6 +193,28 @@ TEST_F(SpscTest, PopsAheadOfTheProducersPositionThenBursts) {
   EXPECT_EQ(consumer_->try_pop_burst(out).result, RingResult::kPeerFault);
 }
 
+// A producer that died after a slot's word but before its position: the
+// next producer to attach resumes after the committed slots instead of
+// rewriting them (which the consumer, having taken them, would call a
+// fault), and republishes the position.
+TEST_F(SpscTest, ProducerReattachResumesAfterUnpublishedSlots) {
+  for (uint64_t i = 0; i < 5; ++i) ASSERT_EQ(producer_->try_push({i, Check(i)}), RingResult::kOk);
+  wire::IndexLine* producer_line = ProducerLine(pview_.span());
+  shared::StoreRelease(&producer_line->position, uint64_t{3});  // died before publishing 4, 5
+  Msg m;
+  for (uint64_t i = 0; i < 5; ++i) ASSERT_EQ(consumer_->try_pop(m), RingResult::kOk);
+  auto again = SpscProducer<Msg>::Attach(pview_.span());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->position(), 5u);
+  EXPECT_EQ(shared::LoadAcquire(&producer_line->position), 5u);
+  for (uint64_t i = 5; i < 20; ++i) {
+    ASSERT_EQ(again->try_push({i, Check(i)}), RingResult::kOk);
+    ASSERT_EQ(consumer_->try_pop(m), RingResult::kOk) << consumer_->last_fault();
+    EXPECT_EQ(m.seq, i);
+  }
+  EXPECT_EQ(consumer_->stats().peer_faults, 0u);
+}
+
 TEST_F(SpscTest, ThreadsPassAMillionItemsInOrder) {
   Make(1024, /*one_view=*/true);
   constexpr uint64_t kCount = 1'000'000;

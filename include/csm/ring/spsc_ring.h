@@ -115,9 +115,18 @@ class SpscProducer : public spsc_detail::Endpoint<T> {
     if (absl::Status s = p.Init(span); !s.ok()) return s;
     p.tail_ = shared::LoadAcquire(&p.producer_->position);
     p.head_cache_ = shared::LoadAcquire(&p.consumer_->position);
+    // A producer that died between a slot's word and its position left
+    // items committed past the position (the consumer may have taken them):
+    // resume after them. At most `capacity` steps.
+    const uint64_t published = p.tail_;
+    while (p.tail_ - published < p.capacity() &&
+           shared::LoadAcquire(p.sequence(p.slot(p.tail_))) == p.tail_ + 1) {
+      ++p.tail_;
+    }
     if (p.tail_ - p.head_cache_ > p.capacity()) {
       return absl::DataLossError("SPSC ring positions are inconsistent at attach");
     }
+    if (p.tail_ != published) shared::StoreRelease(&p.producer_->position, p.tail_);
     return p;
   }
 
