@@ -77,6 +77,7 @@ absl::StatusOr<RoleChoice> ParseRole(bool serve, const std::string& peer,
   } else if (whoami) {
     c.role = Role::kWhoami;
   }
+  if (!serve && !peer.empty()) return FlagError("peer", "only with --serve");
   return c;
 }
 

@@ -36,13 +36,15 @@ ABSL_FLAG(std::string, connect, "",
           "run only the pinger side: attach to this share ID ('-' prints our realm ID and reads "
           "the share ID from stdin)");
 ABSL_FLAG(bool, whoami, false, "print this realm's ID and the backend, then exit");
-ABSL_FLAG(uint64_t, timeout, 60, "serve: seconds to wait for the pinger before giving up");
+ABSL_FLAG(uint64_t, timeout, 60, "echo side: seconds to wait for the pinger before giving up");
 ABSL_FLAG(std::string, backend, "auto", "auto (/dev/csm if present, else the simulator), kernel, sim");
 
 namespace csm::ping {
 namespace {
 
 constexpr uint64_t kMaxSize = 64ull << 20;
+constexpr uint64_t kMaxCount = uint64_t{1} << 24;
+constexpr uint64_t kMaxTimeoutSeconds = 7 * 24 * 3600;
 
 absl::StatusOr<uint64_t> ParseSize(absl::string_view text) {
   absl::StatusOr<uint64_t> v = tools::ParseByteSize(text, kMaxSize);
@@ -123,7 +125,11 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
 
   c.count = absl::GetFlag(FLAGS_count);
   if (c.count == 0) return Bad("count", "must be at least 1");
+  if (c.count > kMaxCount) {
+    return Bad("count", absl::StrFormat("must be at most %d (every sample is kept in memory)", kMaxCount));
+  }
   c.warmup = absl::GetFlag(FLAGS_warmup);
+  if (c.warmup > kMaxCount) return Bad("warmup", absl::StrFormat("must be at most %d", kMaxCount));
 
   const std::string mode = absl::GetFlag(FLAGS_mode);
   if (mode == "spin") c.mode = Mode::kSpin;
@@ -151,6 +157,9 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   if (c.json && c.csv) return Bad("csv", "choose one of --json and --csv");
   c.progress = absl::GetFlag(FLAGS_progress);
   c.timeout_s = absl::GetFlag(FLAGS_timeout);
+  if (c.timeout_s == 0 || c.timeout_s > kMaxTimeoutSeconds) {
+    return Bad("timeout", absl::StrFormat("must be 1 to %d seconds", kMaxTimeoutSeconds));
+  }
 
   absl::StatusOr<BackendChoice> backend = tools::ParseBackendChoice(absl::GetFlag(FLAGS_backend));
   if (!backend.ok()) return Bad("backend", backend.status().message());
