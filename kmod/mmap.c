@@ -66,6 +66,8 @@ static const struct vm_operations_struct csm_vm_ops = {
 static int csm_state_errno(u32 state)
 {
 	switch (state) {
+	case CSM_REGION_ACTIVE:		/* unmappable while a destroy runs */
+		return -EBUSY;
 	case CSM_REGION_REVOKED:
 		return -EKEYREVOKED;
 	case CSM_REGION_DESTROYED:
@@ -148,6 +150,14 @@ void csm_mmap_zap(struct csm_region *r)
 	mutex_unlock(&r->map_lock);
 	if (mapping)
 		unmap_mapping_range(mapping, r->cookie, r->desc.size, 1);
+}
+
+/* Let @r be mapped again after a zap that did not end it (a refused destroy). */
+void csm_mmap_allow(struct csm_region *r)
+{
+	mutex_lock(&r->map_lock);
+	r->mappable = true;
+	mutex_unlock(&r->map_lock);
 }
 
 /* Path node: /dev/csm-region/<region id>. */

@@ -94,6 +94,10 @@ class Device {
   absl::StatusOr<EventStream> Events() const;
 
   // Checks a token from Region::Attest (any realm's) and returns its claims.
+  // Only claims with hardware_rooted set are evidence: a simulator token is
+  // signed by a per-host key, and an emulated-RMM token is unsigned and
+  // accepted on its form alone (anyone can forge one). Callers that need
+  // proof must check hardware_rooted, not just the status.
   absl::StatusOr<AttestationClaims> Verify(std::span<const uint8_t> token) const;
 
   Backend& backend() const { return *backend_; }

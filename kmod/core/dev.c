@@ -134,7 +134,6 @@ int csm_core_register(struct csm_rmm *rmm)
 	INIT_WORK(&dev->rescan_work, csm_rescan_work);
 	INIT_WORK(&dev->doorbell_work, csm_doorbell_work);
 	dev->rmm = rmm;
-	rmm->core = dev;
 	dev->misc.minor = MISC_DYNAMIC_MINOR;
 	dev->misc.name = "csm";
 	dev->misc.fops = &csm_fops;
@@ -146,6 +145,13 @@ int csm_core_register(struct csm_rmm *rmm)
 	}
 	csm_debugfs_init(dev);
 	csm_the_dev = dev;
+	/*
+	 * Only now may the backend's interrupts reach dev: had registration
+	 * failed, they would have queued work on freed memory. One rescan
+	 * covers whatever they reported before.
+	 */
+	WRITE_ONCE(rmm->core, dev);
+	queue_work(system_wq, &dev->rescan_work);
 	pr_info("csm: /dev/csm served by the %s backend\n", rmm->info.name);
 out_unlock:
 	mutex_unlock(&csm_dev_mutex);

@@ -177,6 +177,7 @@ int csm_mmap(struct file *file, struct vm_area_struct *vma);
 int csm_mmap_region(struct csm_region *r, struct vm_area_struct *vma,
 		    unsigned long base_pgoff);
 void csm_mmap_zap(struct csm_region *r);
+void csm_mmap_allow(struct csm_region *r);
 int csm_node_add(struct csm_region *r);
 void csm_node_remove(struct csm_region *r);
 

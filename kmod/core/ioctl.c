@@ -279,11 +279,16 @@ static int csm_do_revoke(struct csm_file *f, struct csm_revoke *a)
 	ret = rmm->ops->revoke(rmm, a->share_id);
 	mutex_lock(&dev->lock);
 	if (ret == 0 || ret == -ETIMEDOUT || ret == -EALREADY) {
-		/* Revoked in the state table either way: forget the share. */
-		struct csm_share_shadow *again = csm_shadow_find(f, a->share_id, &r);
+		/*
+		 * Revoked in the state table either way: forget the share. Its
+		 * region is looked up afresh into its own variable: r holds
+		 * our reference, whatever region the share is found under now.
+		 */
+		struct csm_region *now;
+		struct csm_share_shadow *again = csm_shadow_find(f, a->share_id, &now);
 
 		if (again)
-			csm_share_forget(dev, r, again);
+			csm_share_forget(dev, now, again);
 	}
 	csm_region_put(r);
 	return ret;

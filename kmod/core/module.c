@@ -10,14 +10,26 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 
+#include <csm/uapi/csm.h>
 #include "../rmm/backends.h"
 
 static bool csm_emu_registered;
 
 static int __init csm_init(void)
 {
-	int ret = csm_rsi_init();
+	int ret;
 
+	/*
+	 * Regions are granule-sized and granule-aligned, and mappings insert
+	 * one page per granule: with larger pages a mapping would reach into
+	 * the neighbouring region.
+	 */
+	if (PAGE_SIZE != CSM_GRANULE_SIZE) {
+		pr_err("csm: needs %u-byte pages (the RMM granule), this kernel has %lu: not loading\n",
+		       CSM_GRANULE_SIZE, PAGE_SIZE);
+		return -EOPNOTSUPP;
+	}
+	ret = csm_rsi_init();
 	if (ret != -ENODEV)
 		return ret;	/* served over RSI, or a realm we cannot serve */
 	if (!csm_rsi_fallback_allowed()) {

@@ -148,10 +148,19 @@ int csm_region_destroy(struct csm_file *f, struct csm_region *r, bool force)
 	int ret;
 
 	csm_region_get(r);
+	/*
+	 * Unmap our own mappings first: once the RMM has destroyed the region
+	 * its memory may back another one. Touching it meanwhile faults, even
+	 * if the destroy is then refused (and the pages map again).
+	 */
+	csm_mmap_zap(r);
 	mutex_unlock(&dev->lock);
 	ret = rmm->ops->destroy(rmm, r->desc.region_id, force);
 	mutex_lock(&dev->lock);
 	/* Gone from the RMM one way or another: drop our record too. */
+	if (ret != 0 && ret != -EIDRM && ret != -ENOENT && ret != -ENOLINK &&
+	    r->state == CSM_REGION_ACTIVE)
+		csm_mmap_allow(r);
 	if (ret == 0 || ret == -EIDRM || ret == -ENOENT || ret == -ENOLINK) {
 		if (r->owner == f) {
 			/* Report what consumers did before the end. */

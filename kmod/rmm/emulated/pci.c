@@ -137,11 +137,18 @@ static int csm_emu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	return 0;
 
 err_state:
+	/* As in remove: quiet the interrupts and their work first. */
+	free_irq(pci_irq_vector(pdev, CSM_EMU_VEC_DOORBELL), e);
+	free_irq(pci_irq_vector(pdev, CSM_EMU_VEC_STATE), e);
+	cancel_work_sync(&e->state_work);
 	csm_emu_state_exit(e);
+	goto err_vectors;
 err_doorbell_irq:
 	free_irq(pci_irq_vector(pdev, CSM_EMU_VEC_DOORBELL), e);
 err_state_irq:
 	free_irq(pci_irq_vector(pdev, CSM_EMU_VEC_STATE), e);
+	/* A peer may have rung the state vector meanwhile; e is devm-freed. */
+	cancel_work_sync(&e->state_work);
 err_vectors:
 	pci_free_irq_vectors(pdev);
 	return ret;

@@ -173,17 +173,31 @@ void csm_emu_free_share(struct csm_emu *e, unsigned int i, int why)
 	WRITE_ONCE(e->hdr->shares[i].state, CSM_EMU_SHARE_FREE);
 }
 
+/*
+ * A peer may have rewound next_id: skip IDs some slot holds. Every slot
+ * holds one ID, so an honest table frees one within MAX_REGIONS +
+ * MAX_SHARES + 1 candidates. next_id is read and written once, and the
+ * tries are bounded: a peer rewriting it (or the slots) while we hold the
+ * lock with preemption off must not keep us here. Past the bound we take
+ * the candidate anyway; only a hostile peer gets there, and every later
+ * lookup validates what it finds.
+ */
 static u64 csm_emu_new_id(struct csm_emu *e)
 {
-	u64 id;
+	u64 id = READ_ONCE(e->hdr->next_id);
+	unsigned int tries;
 
-	/* A peer may have rewound next_id: skip IDs that were ever seen. */
-	do {
-		id = READ_ONCE(e->hdr->next_id) + 1;
-		WRITE_ONCE(e->hdr->next_id, id);
-	} while (!id || csm_emu_region_ended(e, id) != -ENOENT ||
-		 csm_emu_share_ended(e, id) != -ENOENT ||
-		 csm_emu_find_share(e, id, &(struct csm_emu_share){}) >= 0);
+	for (tries = 0; tries <= CSM_EMU_MAX_REGIONS + CSM_EMU_MAX_SHARES + 1; tries++) {
+		id++;
+		if (id && csm_emu_region_ended(e, id) == -ENOENT &&
+		    csm_emu_find_region(e, id, &(struct csm_emu_region){}) < 0 &&
+		    csm_emu_share_ended(e, id) == -ENOENT &&
+		    csm_emu_find_share(e, id, &(struct csm_emu_share){}) < 0)
+			break;
+	}
+	if (!id)
+		id = 1;
+	WRITE_ONCE(e->hdr->next_id, id);
 	return id;
 }
 

@@ -324,12 +324,19 @@ static int csm_rsi_destroy(struct csm_rmm *rmm, u64 region_id, bool force)
 				csm_rsi_revoke_locked(rsi, s, EIDRM);
 	}
 	err = csm_rsi_destroy_locked(rsi, reg);
-	if (err && force && !reg->zombie) {
-		/* The core forgets it; the poll retries CSM_DESTROY. */
-		reg->zombie = true;
-		pr_info("csm: rsi: region %#llx: CSM_DESTROY failed (%d); retried every poll, %llu KiB of the window held\n",
-			region_id, err, reg->size >> 10);
-		csm_rsi_poll_kick(rsi);
+	if (err && force) {
+		/*
+		 * The core forgets it (so we report success: it must stop
+		 * mapping the range); the poll retries CSM_DESTROY and only
+		 * then frees the window.
+		 */
+		if (!reg->zombie) {
+			reg->zombie = true;
+			pr_info("csm: rsi: region %#llx: CSM_DESTROY failed (%d); retried every poll, %llu KiB of the window held\n",
+				region_id, err, reg->size >> 10);
+			csm_rsi_poll_kick(rsi);
+		}
+		err = 0;
 	}
 out:
 	mutex_unlock(&rsi->lock);
