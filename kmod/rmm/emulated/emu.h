@@ -31,6 +31,12 @@ struct csm_emu {
 };
 
 /* ivshmem BAR0 registers */
+/*
+ * Largest region: the core gives each region a 4 GiB window of mmap
+ * offsets, so an entry claiming more (a peer's write) is malformed.
+ */
+#define CSM_EMU_MAX_REGION_SIZE	(1ULL << 31)
+
 #define IVSHMEM_INTR_MASK	0x00
 #define IVSHMEM_INTR_STATUS	0x04
 #define IVSHMEM_IVPOSITION	0x08

@@ -124,7 +124,7 @@ static int csm_emu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 			       CSM_FEAT_FORCE_DESTROY | CSM_FEAT_ATTEST |
 			       CSM_FEAT_DOORBELL | CSM_FEAT_EVENTS |
 			       CSM_FEAT_LIST;
-	e->rmm.info.max_region_size = min_t(u64, e->pool_size, 1ULL << 31);
+	e->rmm.info.max_region_size = min_t(u64, e->pool_size, CSM_EMU_MAX_REGION_SIZE);
 	e->rmm.info.max_regions = CSM_EMU_MAX_REGIONS;
 	e->rmm.info.max_shares = CSM_EMU_MAX_SHARES;
 	e->rmm.info.name = "emulated-rmm over ivshmem (no confidentiality)";

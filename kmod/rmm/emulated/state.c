@@ -75,6 +75,7 @@ bool csm_emu_read_region(struct csm_emu *e, unsigned int i,
 	    !csm_emu_realm_ok(out->provider) ||
 	    !PAGE_ALIGNED(out->offset) || !PAGE_ALIGNED(out->size) ||
 	    !out->size || out->size > e->pool_size ||
+	    out->size > CSM_EMU_MAX_REGION_SIZE ||
 	    out->offset > e->pool_size - out->size) {
 		atomic64_inc(&e->bad_entries);
 		return false;
@@ -631,12 +632,19 @@ static int csm_emu_detach(struct csm_rmm *rmm, u64 share_id)
 		if (s.state == CSM_EMU_SHARE_ATTACHED) {
 			WRITE_ONCE(e->hdr->shares[i].state, CSM_EMU_SHARE_GRANTED);
 		} else if (s.state == CSM_EMU_SHARE_REVOKING) {
-			/* Our unmap is the revoker's acknowledgement. */
-			bool dying = csm_emu_find_region(e, s.region_id, &r) < 0 ||
-				     r.state != CSM_EMU_REGION_LIVE;
+			/*
+			 * Our unmap is the revoker's acknowledgement. Why the
+			 * region went, if it did, comes from its own slot (r
+			 * is unset when the lookup fails).
+			 */
+			int why = EKEYREVOKED;
 
-			csm_emu_free_share(e, i, dying ? (r.ended ?: EIDRM) :
-						   EKEYREVOKED);
+			if (csm_emu_find_region(e, s.region_id, &r) < 0)
+				why = csm_emu_region_ended(e, s.region_id) ==
+				      -ENOLINK ? ENOLINK : EIDRM;
+			else if (r.state != CSM_EMU_REGION_LIVE)
+				why = r.ended ?: EIDRM;
+			csm_emu_free_share(e, i, why);
 		}
 	}
 	csm_emu_reap_locked(e);
