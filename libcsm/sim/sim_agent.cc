@@ -73,6 +73,7 @@ void SimBackend::AgentMain() {
 }
 
 void SimBackend::AgentProcessEvents() {
+  bool lost = false;  // our queue overflowed: some event never reached us
   for (;;) {
     csm_event batch[16];
     size_t n = 0;
@@ -81,10 +82,39 @@ void SimBackend::AgentProcessEvents() {
       if (!tx.ok()) return;
       RealmSlot* me = (*tx)->table().FindRealm(realm_);
       if (me == nullptr) return;
+      lost |= me->ev_lost != 0;
       n = (*tx)->table().TakeEvents(me, batch, 16);
     }
-    if (n == 0) return;
-    for (size_t i = 0; i < n; ++i) AgentHandle(batch[i]);
+    if (n == 0) break;
+    for (size_t i = 0; i < n; ++i) {
+      lost |= (batch[i].flags & CSM_EVENT_F_LOST) != 0;
+      AgentHandle(batch[i]);
+    }
+  }
+  if (lost) AgentReconcile();
+}
+
+// A dropped REVOKED, DESTROYED or GONE would have left a mapping the table
+// no longer allows: compare every region we consume with the table, end
+// what is not attached any more, and acknowledge a revoke still waiting.
+void SimBackend::AgentReconcile() {
+  absl::StatusOr<std::unique_ptr<Transaction>> tx = Tx();
+  if (!tx.ok()) return;
+  SimTable& t = (*tx)->table();
+  std::lock_guard<std::mutex> lock(mu_);  // order: table lock before mu_
+  for (auto& [id, rec] : local_) {
+    if (rec.is_provider || rec.released || rec.ended != 0) continue;
+    ShareSlot* s = t.FindShare(rec.share);
+    if (s != nullptr && s->consumer == realm_ && s->state == CSM_SHARE_ATTACHED) continue;
+    int reason = EKEYREVOKED;
+    if (s == nullptr) {
+      const int why = t.ShareEndedErrno(rec.share);
+      if (why != ENOENT) reason = why;
+    }
+    EndLocal(rec, reason);
+    if (s != nullptr && s->consumer == realm_ && s->state == CSM_SHARE_REVOKING) {
+      t.FreeShare(s, EKEYREVOKED);  // the ack the revoker waits for
+    }
   }
 }
 

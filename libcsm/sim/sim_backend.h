@@ -89,6 +89,7 @@ class SimBackend final : public Backend {
   void AgentMain();
   void AgentProcessEvents();
   void AgentHandle(const csm_event& e);
+  void AgentReconcile();  // after lost events: end what the table no longer allows
   void AgentForward(csm_event e);
   void AgentRefreshWatches(std::map<uint64_t, int>* watched);
   void Sweep();

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <cstring>
+#include <vector>
 
 #include "csm/device.h"
 #include "csm/sim.h"
@@ -234,6 +235,73 @@ TEST(SimProcess, RevokeOfAStoppedConsumerTimesOutThenCompletes) {
 
   ASSERT_EQ(kill(child.pid(), SIGCONT), 0);
   EXPECT_EQ(child.Recv(), 2u) << "the consumer's mapping must go once it runs";
+  status = child.Wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+// A consumer stopped while more revokes arrive than its event queue holds
+// (64) loses the last REVOKED event; its agent must still end that mapping
+// once it runs, by comparing what it holds with the table.
+TEST(SimProcess, RevokesBeyondAFullEventQueueStillUnmap) {
+  constexpr int kRegions = 65;
+  SimEnv env;
+  Device::Options o = env.Options();
+  o.sim_revoke_timeout = absl::Milliseconds(10);
+  absl::StatusOr<Device> provider = Device::Open(o);
+  ASSERT_TRUE(provider.ok());
+  std::vector<Region> regions;
+  for (int i = 0; i < kRegions; ++i) {
+    absl::StatusOr<Region> r = provider->CreateRegion(4096);
+    ASSERT_TRUE(r.ok()) << r.status();
+    regions.push_back(std::move(*r));
+  }
+  Child child([&](Child& self) {
+    absl::StatusOr<Device> dev = Device::Open(env.Options());
+    if (!dev.ok()) return 10;
+    self.Send(dev->realm_id().value());
+    std::vector<Region> views;
+    for (int i = 0; i < kRegions; ++i) {
+      absl::StatusOr<Region> view = dev->Attach(ShareId(self.Recv()));
+      if (!view.ok()) return 11;
+      views.push_back(std::move(*view));
+    }
+    self.Send(1);
+    (void)self.Recv();  // running again
+    const absl::Time give_up = absl::Now() + kGuard;
+    int readable = kRegions;
+    while (readable > 0 && absl::Now() < give_up) {
+      readable = 0;
+      for (Region& v : views) readable += CanRead(v.data()) ? 1 : 0;
+      if (readable > 0) absl::SleepFor(absl::Milliseconds(5));
+    }
+    self.Send(static_cast<uint64_t>(readable));
+    return 0;
+  });
+  RealmId consumer(child.Recv());
+  std::vector<ShareId> shares;
+  for (Region& r : regions) {
+    absl::StatusOr<ShareId> share = r.Share(consumer, Permission::kReadWrite);
+    ASSERT_TRUE(share.ok()) << share.status();
+    shares.push_back(*share);
+    child.Send(share->value());
+  }
+  ASSERT_EQ(child.Recv(), 1u);
+  int status = 0;
+  ASSERT_TRUE(WithSimStateLocked(env.dir(), [&] {
+                kill(child.pid(), SIGSTOP);
+                waitpid(child.pid(), &status, WUNTRACED);
+              }).ok());
+  ASSERT_TRUE(WIFSTOPPED(status));
+  for (int i = 0; i < kRegions; ++i) {
+    absl::Status st = regions[i].Revoke(shares[i]);
+    EXPECT_TRUE(absl::IsDeadlineExceeded(st)) << st;
+  }
+  absl::StatusOr<SimSnapshot> snap = InspectSim(env.dir());
+  ASSERT_TRUE(snap.ok()) << snap.status();
+  EXPECT_GE(snap->events_lost, 1u) << "the queue was meant to overflow";
+  ASSERT_EQ(kill(child.pid(), SIGCONT), 0);
+  child.Send(1);
+  EXPECT_EQ(child.Recv(), 0u) << "mappings still readable after their revokes";
   status = child.Wait();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
