@@ -23,9 +23,16 @@ absl::StatusOr<SimPaths> SimPaths::Resolve(const std::string& dir) {
     return absl::ErrnoToStatus(errno, absl::StrCat("cannot create simulator directory ", p.dir,
                                                    " (set CSM_SIM_DIR to a writable place)"));
   }
+  // Not followed if a symlink, ours, and closed to everyone else: the
+  // directory holds every region's memory, and another user able to write
+  // into it (or to point it elsewhere) could swap files under us.
   struct stat st;
-  if (stat(p.dir.c_str(), &st) != 0) {
+  if (lstat(p.dir.c_str(), &st) != 0) {
     return absl::ErrnoToStatus(errno, absl::StrCat("simulator directory ", p.dir));
+  }
+  if (S_ISLNK(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("simulator path ", p.dir, " is a symbolic link; give the directory itself"));
   }
   if (!S_ISDIR(st.st_mode)) {
     return absl::FailedPreconditionError(
@@ -34,6 +41,15 @@ absl::StatusOr<SimPaths> SimPaths::Resolve(const std::string& dir) {
   if (st.st_uid != geteuid()) {
     return absl::PermissionDeniedError(absl::StrCat(
         "simulator directory ", p.dir, " belongs to uid ", st.st_uid, ", not to us"));
+  }
+  if ((st.st_mode & 022) != 0) {
+    return absl::PermissionDeniedError(absl::StrFormat(
+        "simulator directory %s is writable by other users (mode %o); chmod 700 it", p.dir,
+        st.st_mode & 0777));
+  }
+  // Readable by others only (say made by mkdir -p): ours to close.
+  if ((st.st_mode & 077) != 0 && chmod(p.dir.c_str(), 0700) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot chmod 700 simulator directory ", p.dir));
   }
   p.dev = st.st_dev;
   p.ino = st.st_ino;

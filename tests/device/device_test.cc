@@ -2,6 +2,8 @@
 // in one process (SimRealm::kPerDevice). Multi-process behaviour (faults in
 // children, killed parties) is in tests/sim.
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -43,6 +45,31 @@ TEST(Device, SaysPlainlyThereIsNoConfidentiality) {
   EXPECT_THAT(dev.info().Describe(), HasSubstr("NO confidentiality"));
   EXPECT_THAT(dev.info().backend_name, HasSubstr("no confidentiality"));
   EXPECT_TRUE(dev.realm_id().valid());
+}
+
+// The simulator directory holds every region's memory: it must be the
+// caller's own, closed to other users, and not a symlink to elsewhere.
+TEST(Device, SimDirectoryMustBePrivate) {
+  SimEnv env;
+  Device::Options o = env.Options();
+  ASSERT_EQ(chmod(env.dir().c_str(), 0775), 0);
+  absl::StatusOr<Device> open = Device::Open(o);
+  EXPECT_TRUE(absl::IsPermissionDenied(open.status())) << open.status();
+  EXPECT_THAT(open.status().message(), HasSubstr("writable by other users"));
+  // Only readable by others (mkdir -p with the usual umask): closed for us.
+  ASSERT_EQ(chmod(env.dir().c_str(), 0755), 0);
+  EXPECT_TRUE(Device::Open(o).ok());
+  struct stat st;
+  ASSERT_EQ(stat(env.dir().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  const std::string link = env.dir() + "-link";
+  ASSERT_EQ(symlink(env.dir().c_str(), link.c_str()), 0);
+  o.sim_dir = link;
+  open = Device::Open(o);
+  unlink(link.c_str());
+  EXPECT_TRUE(absl::IsFailedPrecondition(open.status())) << open.status();
+  o.sim_dir = env.dir();
+  EXPECT_TRUE(Device::Open(o).ok());
 }
 
 TEST(Device, RealmsAreDistinct) {
