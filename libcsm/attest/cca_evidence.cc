@@ -105,12 +105,17 @@ absl::StatusOr<CcaEvidenceClaims> VerifyCcaEvidence(std::span<const uint8_t> evi
   CcaEvidenceClaims out;
   AttestationClaims& c = out.claims;
   c.token_format = CSM_TOKEN_CCA;
+  // PSA security lifecycle: only "secured" (0x3000-0x30ff) vouches for the
+  // platform; debug, decommissioned or unstated states do not.
+  const bool secured = token->lifecycle && (*token->lifecycle >> 8) == 0x30;
   c.issuer = token->test_platform
                  ? "Arm CCA token from the csm test monitor (NOT hardware-backed, NO "
                    "confidentiality: it only exercises the RSI driver)"
-                 : "Arm CCA realm token (platform key trusted by the caller)";
+             : secured ? "Arm CCA realm token (platform key trusted by the caller)"
+                       : "Arm CCA realm token from a platform not in the secured lifecycle "
+                         "state (debug, decommissioned or unstated: NOT evidence)";
   c.from_simulator = false;
-  c.hardware_rooted = !token->test_platform;
+  c.hardware_rooted = !token->test_platform && secured;
   c.caller = RealmId(caller);
   c.region = RegionId(FIELD(d, csm_cca_region_desc, region_id));
   c.region_size = FIELD(d, csm_cca_region_desc, region_size);

@@ -161,7 +161,7 @@ Bytes PlatformClaims(const TokenSpec& s) {
   Put(m.get(), 10, Bstr(chal));
   Put(m.get(), 2396, Bstr(impl));
   Put(m.get(), 2394, Bstr(inst));
-  Put(m.get(), 2395, cbor_build_uint16(0x3000));
+  if (s.lifecycle) Put(m.get(), 2395, cbor_build_uint16(*s.lifecycle));
   Put(m.get(), 2402, cbor_build_string("sha-256"));
   return Serialize(m.get());
 }

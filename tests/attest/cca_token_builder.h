@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,7 @@ struct TokenSpec {
   uint64_t realm_tag = 7;
   bool with_realm_tag = true;
   std::string implementation_id = "csm-test-monitor";
+  std::optional<uint16_t> lifecycle = 0x3000;  // claim 2395; 0x3000-0x30ff: secured
   Bytes platform_challenge;          // default: SHA-512(RakClaim)
   bool rak_as_cose_key = false;
   uint64_t collection_tag = 399;

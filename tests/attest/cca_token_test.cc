@@ -264,6 +264,31 @@ Bytes Binding(const csm_cca_region_desc& d, const Bytes& challenge) {
   return test::Sha512(in);
 }
 
+// Only a real platform in the secured lifecycle state (PSA 0x3000-0x30ff)
+// makes the claims hardware-rooted; a debug (0x4000), decommissioned
+// (0x6000) or unstated lifecycle verifies but is not evidence.
+TEST_F(CcaTokenTest, EvidenceIsHardwareRootedOnlyFromASecuredPlatform) {
+  csm_cca_region_desc d = Desc();
+  Bytes nonce(32, 0x5c);
+  for (std::optional<uint16_t> lifecycle :
+       {std::optional<uint16_t>(0x3000), std::optional<uint16_t>(0x30ff),
+        std::optional<uint16_t>(0x4000), std::optional<uint16_t>(0x6000),
+        std::optional<uint16_t>()}) {
+    test::TokenSpec s = Spec();
+    s.implementation_id = "some-real-platform-id";
+    s.lifecycle = lifecycle;
+    s.challenge = Binding(d, nonce);
+    absl::StatusOr<CcaEvidenceClaims> c =
+        VerifyCcaEvidence(Evidence(d, nonce, test::BuildToken(s)), trust_);
+    ASSERT_TRUE(c.ok()) << c.status();
+    const bool secured = lifecycle && (*lifecycle >> 8) == 0x30;
+    EXPECT_EQ(c->claims.hardware_rooted, secured) << (lifecycle ? *lifecycle : -1);
+    if (!secured) {
+      EXPECT_NE(c->claims.issuer.find("NOT evidence"), std::string::npos);
+    }
+  }
+}
+
 TEST_F(CcaTokenTest, EvidenceVerifiesAndSaysTestMonitor) {
   csm_cca_region_desc d = Desc();
   Bytes nonce(32, 0x5c);
