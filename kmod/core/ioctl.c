@@ -457,7 +457,8 @@ static int csm_do_attest(struct csm_file *f, struct csm_attest *a,
 	if (!r)
 		return csm_not_mine(f, a->region_id, false);
 	if (r->state != CSM_REGION_ACTIVE)
-		return r->state == CSM_REGION_REVOKED ? -EKEYREVOKED : -EIDRM;
+		return r->state == CSM_REGION_REVOKED ? -EKEYREVOKED :
+		       r->state == CSM_REGION_GONE ? -ENOLINK : -EIDRM;
 	buf = kzalloc(CSM_TOKEN_MAX, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
