@@ -158,7 +158,7 @@ absl::Status RunResponder(std::span<std::byte> region, std::span<std::byte> host
     absl::StatusOr<std::unique_ptr<DataReceiver>> receiver = MakeReceiver(v, ends, c->key);
     if (!receiver.ok()) return receiver.status();
     std::vector<uint64_t> rx;
-    rx.reserve(c->count);
+    rx.reserve(std::min<uint64_t>(c->count, 1 << 16));  // the driver's number: grow past it
     uint64_t sum = 0;
     const uint64_t total = c->warmup + c->count;
     for (uint64_t seq = 0; seq < total; ++seq) {
@@ -226,7 +226,15 @@ absl::StatusOr<std::unique_ptr<Driver>> Driver::Attach(std::span<std::byte> regi
     d->host_request_.emplace(std::move(*hq));
     d->host_reply_.emplace(std::move(*hp));
   }
-  d->max_message_ = std::min<uint64_t>(qa / 2 - 128 - SealedBytes(0), fb);
+  // The published arena size is the responder's word: the channels' own
+  // (validated) geometry bounds the message too.
+  d->max_message_ = std::min<uint64_t>({qa / 2 - 128 - SealedBytes(0), fb,
+                                        d->request_->max_message_bytes()});
+  if (d->host_request_) {
+    const uint64_t host_max = d->host_request_->max_message_bytes();
+    d->max_message_ = std::min<uint64_t>(
+        d->max_message_, host_max > SealedBytes(0) ? host_max - SealedBytes(0) : 0);
+  }
   d->private_out_.resize(d->max_message_);
   d->private_in_.resize(d->max_message_);
   Ends& e = d->ends_;

@@ -27,7 +27,7 @@ class ChannelDataSender : public DataSender {
         },
         "channel room");
     if (!s.ok()) return s;
-    if (r != RingResult::kOk) return e_.csm_out->last_fault();
+    if (r != RingResult::kOk) return RingFailure(r, e_.csm_out->last_fault());
     if (zero_copy_) {
       FillPayload(loan.data.data(), size, seq);
     } else {

@@ -9,10 +9,15 @@
 // the difference to the CSM variants is the cryptography and the copies it
 // implies, nothing else.
 //
-// Not charged to the baseline: decryption reads the ciphertext straight
-// from host-shared memory. Against a hostile host that relies on the cipher
-// reading each ciphertext byte once (OpenSSL does not promise it); a
-// hardened receiver would first copy the record to private memory.
+// Not charged to the baseline, so it is the fastest form of itself and the
+// ratios conservative for CSM: OpenSSL works directly on host-shared memory
+// on both sides. Sealing writes the ciphertext into the record and computes
+// the tag by reading it back (ChaCha20-Poly1305 and the generic GCM path
+// do), so a host rewriting ciphertext in between gets it authenticated;
+// opening authenticates and decrypts the ciphertext in two passes, so what
+// is checked and what is decrypted can differ. A hardened implementation
+// seals into private memory and copies out, and copies the record in
+// before opening: one more copy per side.
 #include <cstring>
 
 #include "cycle_counter.h"
@@ -43,7 +48,7 @@ class SealedSender : public DataSender {
         },
         "host-shared room");
     if (!s.ok()) return s;
-    if (r != RingResult::kOk) return e_.host_out->last_fault();
+    if (r != RingResult::kOk) return RingFailure(r, e_.host_out->last_fault());
     FillPayload(e_.private_out.data(), size, seq);
     if (absl::Status st = sealer_.Seal(kSealedData, e_.private_out.first(size), loan.data); !st.ok()) {
       return st;

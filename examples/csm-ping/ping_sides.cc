@@ -129,7 +129,7 @@ absl::Status SendMessage(ChannelSender& s, const MessageHeader& header, uint64_t
         [&] { return (result = s.endpoint().try_loan(size, loan)) != RingResult::kWouldBlock; },
         "waiting for room");
     if (!st.ok()) return st;
-    if (result != RingResult::kOk) return s.endpoint().last_fault();
+    if (result != RingResult::kOk) return RingFailure(result, s.endpoint().last_fault());
   } else {
     const absl::Time deadline = absl::Now() + kPeerTimeout;
     for (;;) {
@@ -322,6 +322,10 @@ absl::StatusOr<std::vector<uint64_t>> Pinger::RunFloor(uint64_t size, uint64_t w
   }
   absl::StatusOr<MessageHeader> ack = ReceiveAck(Mode::kAdaptive, WaitFor(Mode::kAdaptive, 4096));
   if (!ack.ok()) return ack.status();
+  if (ack->seq != total) {
+    return absl::DataLossError(absl::StrFormat(
+        "echo side acknowledged a floor of %d round trips, asked for %d", ack->seq, total));
+  }
   std::vector<uint64_t> samples;
   samples.reserve(count);
   for (uint64_t i = 1; i <= total; ++i) {

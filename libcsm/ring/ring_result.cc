@@ -41,4 +41,18 @@ absl::Status FaultRecord::ToStatus() const {
       observed, low, high));
 }
 
+absl::Status RingFailure(RingResult result, const absl::Status& last_fault) {
+  switch (result) {
+    case RingResult::kPeerFault:
+      return last_fault.ok() ? absl::DataLossError("ring peer fault (not recorded)") : last_fault;
+    case RingResult::kTooLarge:
+      return absl::OutOfRangeError("message larger than the channel can ever hold");
+    case RingResult::kWouldBlock:
+      return absl::UnavailableError("ring full or empty");
+    case RingResult::kOk:
+      break;
+  }
+  return absl::InternalError("RingFailure called for a successful operation");
+}
+
 }  // namespace csm

@@ -55,4 +55,10 @@ struct FaultRecord {
   absl::Status ToStatus() const;
 };
 
+// The error behind a failed operation, never OK: the endpoint's recorded
+// fault for kPeerFault, OutOfRange for kTooLarge, Unavailable for
+// kWouldBlock, Internal for kOk (a caller bug). Callers that return a
+// StatusOr must not turn kTooLarge into last_fault(), which is OK then.
+absl::Status RingFailure(RingResult result, const absl::Status& last_fault);
+
 }  // namespace csm
