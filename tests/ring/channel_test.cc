@@ -93,6 +93,10 @@ TEST_F(ChannelTest, TooLargeAndExactlyMaximum) {
   ChannelLoan loan;
   EXPECT_EQ(producer_->max_message_bytes(), 176u);
   EXPECT_EQ(producer_->try_loan(177, loan), RingResult::kTooLarge);
+  // No fault is recorded for it, so the error comes from the result.
+  EXPECT_TRUE(producer_->last_fault().ok());
+  EXPECT_TRUE(absl::IsOutOfRange(RingFailure(RingResult::kTooLarge, producer_->last_fault())));
+  EXPECT_FALSE(RingFailure(RingResult::kPeerFault, absl::OkStatus()).ok());
   ASSERT_EQ(producer_->try_loan(176, loan), RingResult::kOk);
   std::memset(loan.data.data(), 0x5A, 176);
   ASSERT_TRUE(producer_->commit(loan).ok());
