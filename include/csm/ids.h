@@ -42,7 +42,8 @@ using RealmId = Id<RealmTag>;
 using RegionId = Id<RegionTag>;
 using ShareId = Id<ShareTag>;
 
-// Parses "0x1122" or "4386" (as typed on a command line).
+// Parses "0x1122" or "4386" (as typed on a command line); false for 0, a
+// sign, spaces, a leading zero without "x" (not octal) or anything else.
 bool ParseId(const std::string& text, uint64_t* out);
 
 }  // namespace csm

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "csm/device.h"
+#include "csm/ids.h"
 #include "csm/sim.h"
 #include "csm/uapi/csm.h"
 #include "gmock/gmock.h"
@@ -34,6 +35,20 @@ Event NextOfType(EventStream& events, EventType type) {
       return {};
     }
     if (e->type == type) return *e;
+  }
+}
+
+// IDs as typed on a command line: hex with 0x, or decimal; never octal,
+// signed, padded or zero.
+TEST(Ids, ParseIdTakesHexOrDecimalOnly) {
+  uint64_t v = 0;
+  EXPECT_TRUE(ParseId("0x2a", &v) && v == 42);
+  EXPECT_TRUE(ParseId("0X2A", &v) && v == 42);
+  EXPECT_TRUE(ParseId("10203", &v) && v == 10203);
+  EXPECT_TRUE(ParseId("0xffffffffffffffff", &v) && v == UINT64_MAX);
+  for (const char* bad : {"", "0", "0x", "0x0", "010", "+5", " 5", "5 ", "-1", "0x-1", "12a",
+                          "0x1g", "0x10000000000000000", "18446744073709551616"}) {
+    EXPECT_FALSE(ParseId(bad, &v)) << "'" << bad << "'";
   }
 }
 
