@@ -348,14 +348,26 @@ static void csm_rescan_shares(struct csm_dev *dev, struct csm_region *r)
 	}
 }
 
-static void csm_rescan_provider(struct csm_dev *dev, struct csm_region *r)
+/*
+ * @stalled: set once the backend timed out (a peer holding the emulated
+ * state lock): later regions of this pass skip the call that would wait
+ * for it again, so one pass holds dev->lock for one timeout, not one per
+ * region; the pass is then queued again.
+ */
+static void csm_rescan_provider(struct csm_dev *dev, struct csm_region *r,
+				bool *stalled)
 {
 	struct csm_rmm *rmm = dev->rmm;
+	int ret;
 
 	/* Our realm was declared gone and its regions torn down. */
-	if (r->state == CSM_REGION_ACTIVE &&
-	    rmm->ops->region_party(rmm, r->desc.region_id) == -ENOLINK)
-		csm_region_end(r, CSM_REGION_GONE);
+	if (r->state == CSM_REGION_ACTIVE && !*stalled) {
+		ret = rmm->ops->region_party(rmm, r->desc.region_id);
+		if (ret == -ENOLINK)
+			csm_region_end(r, CSM_REGION_GONE);
+		else if (ret == -ETIMEDOUT)
+			*stalled = true;
+	}
 	csm_rescan_shares(dev, r);
 }
 
@@ -415,16 +427,20 @@ void csm_rescan_work(struct work_struct *work)
 {
 	struct csm_dev *dev = container_of(work, struct csm_dev, rescan_work);
 	struct csm_region *r;
+	bool stalled = false;
 
 	mutex_lock(&dev->lock);
 	/* Held: debugfs rescan_hold queues us again on release. */
 	if (dev->rmm && !dev->rescan_hold) {
 		list_for_each_entry(r, &dev->regions, dev_link) {
 			if (r->role == CSM_ROLE_PROVIDER)
-				csm_rescan_provider(dev, r);
+				csm_rescan_provider(dev, r, &stalled);
 			else
 				csm_rescan_consumer(dev, r);
 		}
 	}
 	mutex_unlock(&dev->lock);
+	/* Retry what the timeout skipped (unregister cancels a requeue too). */
+	if (stalled)
+		queue_work(system_wq, &dev->rescan_work);
 }
