@@ -201,6 +201,27 @@ void csm_core_notify(struct csm_rmm *rmm)
 		queue_work(system_wq, &dev->rescan_work);
 }
 
+/**
+ * csm_core_lost() - the backend lost every region and share of this realm.
+ * @rmm: the backend.
+ *
+ * Ends (and so unmaps) every region now, before the backend lets their
+ * memory go, rather than at the next rescan. Process context; the caller
+ * holds no backend lock.
+ */
+void csm_core_lost(struct csm_rmm *rmm)
+{
+	struct csm_dev *dev = READ_ONCE(rmm->core);
+	struct csm_region *r;
+
+	if (!dev)
+		return;
+	mutex_lock(&dev->lock);
+	list_for_each_entry(r, &dev->regions, dev_link)
+		csm_region_end(r, CSM_REGION_GONE);
+	mutex_unlock(&dev->lock);
+}
+
 void csm_core_doorbell(struct csm_rmm *rmm)
 {
 	struct csm_dev *dev = READ_ONCE(rmm->core);

@@ -122,5 +122,10 @@ void csm_core_unregister(struct csm_rmm *rmm);
 void csm_core_notify(struct csm_rmm *rmm);
 /* A doorbell arrived: rescan doorbell counters (IRQ safe). */
 void csm_core_doorbell(struct csm_rmm *rmm);
+/*
+ * Every region and share of this realm is gone at once (process context,
+ * no backend lock held): ends and unmaps them all before returning.
+ */
+void csm_core_lost(struct csm_rmm *rmm);
 
 #endif /* CSM_RMM_H */

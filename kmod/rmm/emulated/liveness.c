@@ -55,6 +55,8 @@ static void csm_emu_heartbeat(struct work_struct *work)
 	    READ_ONCE(me->realm_id) != e->realm_id) {
 		dev_err_ratelimited(&e->pdev->dev, "peers declared realm 0x%llx gone (paused too long?): rejoining with nothing\n",
 			e->realm_id);
+		/* Unmap everything now: the peers may reuse that memory. */
+		csm_core_lost(&e->rmm);
 		csm_emu_state_exit(e);
 		if (csm_emu_state_init(e) == 0)
 			changed = true;
