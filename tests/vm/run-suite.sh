@@ -254,7 +254,8 @@ wall_ns=$(($(date +%s%N) - start))
 # --- results (judge-results.sh) ---------------------------------------------
 declare -A expect
 expect[vm]="load version invalid_args valid_calls fd_copy_fault mmap_rules cleanup_on_close random_ioctls
-  counters_zero rescan_backwards rescan_jump unbind_with_users hostile_peer unload_refused
+  counters_zero rescan_backwards rescan_jump unbind_with_users declared_gone hostile_peer
+  unload_refused
   unload_reload"
 expect[a]="load a_link a_share a_attach_events a_stream a_ping a_revoke a_sees_detach
   a_provider_exit a_destroy a_counters_zero a_held_cycles a_held_cycles_lost a_realm_gone

@@ -933,6 +933,51 @@ static void test_hostile_peer(uint64_t seed)
 		  (unsigned long long)ops, (unsigned long long)ok, (unsigned long long)faults);
 }
 
+/*
+ * Peers may declare this realm gone (it paused past their timeout) and
+ * free its slot; the heartbeat then rejoins with nothing. Every mapping
+ * must fault by the time the slot is live again, since the peers may hand
+ * that memory out at once, and the device must work afterwards.
+ */
+static void test_declared_gone(void)
+{
+	uint64_t region = 0, off = 0, again = 0, size = 64 * 1024;
+	int fd = vt_open(), slot, sig = 0, rejoined = 0;
+	uint64_t self = vt_realm(fd);
+	volatile struct emu_header *h;
+	char why[400] = "";
+	uint8_t *p = MAP_FAILED;
+
+	GROUP_BEGIN();
+	h = emu_tables(why, sizeof(why));
+	CHECK(h != NULL, "%s", why);
+	slot = (int)(self - EMU_REALM_ID_BASE);
+	CHECK(vt_create(fd, size, &region, &off) == 0, "create");
+	if (h && region)
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+	CHECK(p != MAP_FAILED, "map");
+	if (p != MAP_FAILED) {
+		p[0] = 1;
+		__sync_synchronize();
+		h->realms[slot].state = EMU_REALM_FREE;	/* what burying peers write */
+		__sync_synchronize();
+		for (int i = 0; i < 500 && !rejoined; i++) {
+			usleep(10000);
+			rejoined = h->realms[slot].state == EMU_REALM_LIVE;
+		}
+		CHECK(rejoined, "realm slot %d not live again within 5 s", slot);
+		sig = vt_probe(p, 0);
+		CHECK(sig == SIGBUS || sig == SIGSEGV, "read right after rejoining: signal %d", sig);
+		munmap(p, size);
+	}
+	CHECK(vt_create(fd, size, &again, NULL) == 0, "create after rejoining");
+	close(fd);
+	usleep(200000);
+	vt_result("declared_gone", GROUP_OK(),
+		  "slot %d freed by a 'peer': rejoined, mapping faulted (signal %d), device works",
+		  slot, sig);
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 0) : 1;
@@ -952,6 +997,7 @@ int main(int argc, char **argv)
 	test_rescan_lost();
 	vt_result("counters_zero", vt_counters_zero() == 0, "after every test");
 	test_unbind_with_users();
+	test_declared_gone();
 	test_hostile_peer(seed);
 	return vt_failures ? 1 : 0;
 }
