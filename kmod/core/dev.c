@@ -105,6 +105,16 @@ static const struct file_operations csm_fops = {
 	.llseek = noop_llseek,
 };
 
+/* End (and unmap) every region of the device: its backend lost them all. */
+static void csm_end_all_regions(struct csm_dev *dev)
+{
+	struct csm_region *r;
+
+	lockdep_assert_held(&dev->lock);
+	list_for_each_entry(r, &dev->regions, dev_link)
+		csm_region_end(r, CSM_REGION_GONE);
+}
+
 /**
  * csm_core_register() - publish /dev/csm for a backend that has bound.
  * @rmm: the backend, with ops and info filled in.
@@ -169,7 +179,6 @@ out_unlock:
 void csm_core_unregister(struct csm_rmm *rmm)
 {
 	struct csm_dev *dev = rmm->core;
-	struct csm_region *r;
 
 	if (!dev)
 		return;
@@ -181,9 +190,7 @@ void csm_core_unregister(struct csm_rmm *rmm)
 	down_write(&dev->rmm_sem);
 	mutex_lock(&dev->lock);
 	dev->rmm = NULL;
-	list_for_each_entry(r, &dev->regions, dev_link) {
-		csm_region_end(r, CSM_REGION_GONE);
-	}
+	csm_end_all_regions(dev);
 	mutex_unlock(&dev->lock);
 	up_write(&dev->rmm_sem);
 	cancel_work_sync(&dev->rescan_work);
@@ -212,13 +219,11 @@ void csm_core_notify(struct csm_rmm *rmm)
 void csm_core_lost(struct csm_rmm *rmm)
 {
 	struct csm_dev *dev = READ_ONCE(rmm->core);
-	struct csm_region *r;
 
 	if (!dev)
 		return;
 	mutex_lock(&dev->lock);
-	list_for_each_entry(r, &dev->regions, dev_link)
-		csm_region_end(r, CSM_REGION_GONE);
+	csm_end_all_regions(dev);
 	mutex_unlock(&dev->lock);
 }
 

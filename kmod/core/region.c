@@ -145,6 +145,7 @@ int csm_region_destroy(struct csm_file *f, struct csm_region *r, bool force)
 {
 	struct csm_dev *dev = f->dev;
 	struct csm_rmm *rmm = dev->rmm;
+	bool gone;
 	int ret;
 
 	csm_region_get(r);
@@ -157,11 +158,11 @@ int csm_region_destroy(struct csm_file *f, struct csm_region *r, bool force)
 	mutex_unlock(&dev->lock);
 	ret = rmm->ops->destroy(rmm, r->desc.region_id, force);
 	mutex_lock(&dev->lock);
-	/* Gone from the RMM one way or another: drop our record too. */
-	if (ret != 0 && ret != -EIDRM && ret != -ENOENT && ret != -ENOLINK &&
-	    r->state == CSM_REGION_ACTIVE)
+	gone = ret == 0 || ret == -EIDRM || ret == -ENOENT || ret == -ENOLINK;
+	if (!gone && r->state == CSM_REGION_ACTIVE)
 		csm_mmap_allow(r);
-	if (ret == 0 || ret == -EIDRM || ret == -ENOENT || ret == -ENOLINK) {
+	/* Gone from the RMM one way or another: drop our record too. */
+	if (gone) {
 		if (r->owner == f) {
 			/* Report what consumers did before the end. */
 			csm_rescan_shares(dev, r);
