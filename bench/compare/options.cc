@@ -174,9 +174,7 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   if (c.speed_ms < 0 || c.speed_ms > 10000) return Bad("speed_ms", "must be in [0, 10000]");
   c.progress = absl::GetFlag(FLAGS_progress);
   c.timeout_s = absl::GetFlag(FLAGS_timeout);
-  if (c.timeout_s == 0 || c.timeout_s > 7 * 24 * 3600) {
-    return Bad("timeout", "must be 1 to 604800 seconds");
-  }
+  if (absl::Status s = tools::CheckTimeoutSeconds(c.timeout_s); !s.ok()) return s;
 
   absl::StatusOr<BackendChoice> backend = tools::ParseBackendChoice(absl::GetFlag(FLAGS_backend));
   if (!backend.ok()) return Bad("backend", backend.status().message());

@@ -51,6 +51,14 @@ absl::StatusOr<std::optional<std::pair<int, int>>> ParseCpuPair(const std::strin
   return std::make_pair(a, b);
 }
 
+absl::Status CheckTimeoutSeconds(uint64_t seconds) {
+  constexpr uint64_t kMax = 7 * 24 * 3600;
+  if (seconds == 0 || seconds > kMax) {
+    return FlagError("timeout", absl::StrFormat("must be 1 to %d seconds", kMax));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<BackendChoice> ParseBackendChoice(const std::string& text) {
   if (text == "auto") return BackendChoice::kAuto;
   if (text == "kernel") return BackendChoice::kKernel;

@@ -24,6 +24,10 @@ absl::StatusOr<uint64_t> ParseByteSize(absl::string_view text, uint64_t limit);
 // onto a one-CPU machine; any other CPU beyond those online is an error.
 absl::StatusOr<std::optional<std::pair<int, int>>> ParseCpuPair(const std::string& text);
 
+// A --timeout in seconds: 1 to a week (larger values would wrap in
+// absl::Seconds); an error naming the flag otherwise.
+absl::Status CheckTimeoutSeconds(uint64_t seconds);
+
 // "auto", "kernel" or "sim".
 absl::StatusOr<BackendChoice> ParseBackendChoice(const std::string& text);
 

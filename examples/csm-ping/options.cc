@@ -44,7 +44,6 @@ namespace {
 
 constexpr uint64_t kMaxSize = 64ull << 20;
 constexpr uint64_t kMaxCount = uint64_t{1} << 24;
-constexpr uint64_t kMaxTimeoutSeconds = 7 * 24 * 3600;
 
 absl::StatusOr<uint64_t> ParseSize(absl::string_view text) {
   absl::StatusOr<uint64_t> v = tools::ParseByteSize(text, kMaxSize);
@@ -157,9 +156,7 @@ absl::StatusOr<Config> ParseCommandLine(int argc, char** argv) {
   if (c.json && c.csv) return Bad("csv", "choose one of --json and --csv");
   c.progress = absl::GetFlag(FLAGS_progress);
   c.timeout_s = absl::GetFlag(FLAGS_timeout);
-  if (c.timeout_s == 0 || c.timeout_s > kMaxTimeoutSeconds) {
-    return Bad("timeout", absl::StrFormat("must be 1 to %d seconds", kMaxTimeoutSeconds));
-  }
+  if (absl::Status s = tools::CheckTimeoutSeconds(c.timeout_s); !s.ok()) return s;
 
   absl::StatusOr<BackendChoice> backend = tools::ParseBackendChoice(absl::GetFlag(FLAGS_backend));
   if (!backend.ok()) return Bad("backend", backend.status().message());
