@@ -51,6 +51,17 @@ void ExpectClean(const SimEnv& env, uint32_t live_realms) {
   EXPECT_TRUE(snap->region_files.empty()) << snap->region_files.size() << " files left";
 }
 
+// Stops `child` while we hold the state lock, so it cannot be stopped
+// inside it (a stopped lock holder would stall the whole simulator).
+bool StopUnderStateLock(const SimEnv& env, Child& child) {
+  int status = 0;
+  const bool locked = WithSimStateLocked(env.dir(), [&] {
+                        kill(child.pid(), SIGSTOP);
+                        waitpid(child.pid(), &status, WUNTRACED);
+                      }).ok();
+  return locked && WIFSTOPPED(status);
+}
+
 // Child side of a consumer: sends its realm ID, attaches the share it is
 // sent, then runs `then` on the mapping.
 int ConsumerChild(const SimEnv& env, Child& self, const std::function<int(Device&, Region&)>& then) {
@@ -217,14 +228,7 @@ TEST(SimProcess, RevokeOfAStoppedConsumerTimesOutThenCompletes) {
   ASSERT_TRUE(share.ok());
   child.Send(share->value());
   ASSERT_EQ(child.Recv(), 1u);
-  // Stop it while we hold the state lock, so it cannot be stopped inside it
-  // (a stopped lock holder would stall the whole simulator).
-  int status = 0;
-  ASSERT_TRUE(WithSimStateLocked(env.dir(), [&] {
-                kill(child.pid(), SIGSTOP);
-                waitpid(child.pid(), &status, WUNTRACED);
-              }).ok());
-  ASSERT_TRUE(WIFSTOPPED(status));
+  ASSERT_TRUE(StopUnderStateLock(env, child));
 
   absl::Status st = region->Revoke(*share);
   EXPECT_TRUE(absl::IsDeadlineExceeded(st)) << st;
@@ -235,7 +239,7 @@ TEST(SimProcess, RevokeOfAStoppedConsumerTimesOutThenCompletes) {
 
   ASSERT_EQ(kill(child.pid(), SIGCONT), 0);
   EXPECT_EQ(child.Recv(), 2u) << "the consumer's mapping must go once it runs";
-  status = child.Wait();
+  const int status = child.Wait();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
@@ -286,12 +290,7 @@ TEST(SimProcess, RevokesBeyondAFullEventQueueStillUnmap) {
     child.Send(share->value());
   }
   ASSERT_EQ(child.Recv(), 1u);
-  int status = 0;
-  ASSERT_TRUE(WithSimStateLocked(env.dir(), [&] {
-                kill(child.pid(), SIGSTOP);
-                waitpid(child.pid(), &status, WUNTRACED);
-              }).ok());
-  ASSERT_TRUE(WIFSTOPPED(status));
+  ASSERT_TRUE(StopUnderStateLock(env, child));
   for (int i = 0; i < kRegions; ++i) {
     absl::Status st = regions[i].Revoke(shares[i]);
     EXPECT_TRUE(absl::IsDeadlineExceeded(st)) << st;
@@ -302,7 +301,7 @@ TEST(SimProcess, RevokesBeyondAFullEventQueueStillUnmap) {
   ASSERT_EQ(kill(child.pid(), SIGCONT), 0);
   child.Send(1);
   EXPECT_EQ(child.Recv(), 0u) << "mappings still readable after their revokes";
-  status = child.Wait();
+  const int status = child.Wait();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
