@@ -8,6 +8,10 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
+#include <new>
+#include <span>
+#include <type_traits>
 #include <thread>
 #include <vector>
 
@@ -38,6 +42,33 @@ struct SharedPair {
     if (!f.ok() || !va.ok() || !vb.ok()) std::abort();
     return SharedPair{std::move(*f), std::move(*va), std::move(*vb)};
   }
+};
+
+// A thread's private array of T on line pairs of its own. A plain
+// std::vector of a few items can share a heap line with whatever was
+// allocated next to it, such as the std::thread state holding the other
+// thread's captures, and each write here would then evict a line the other
+// thread reads on every loop. (Hygiene: on 2026-12-07 it moved no rate
+// measurably; bench/results/README.md.)
+template <typename T>
+class PrivateArray {
+ public:
+  explicit PrivateArray(std::size_t n)
+      : n_(n), data_(static_cast<T*>(::operator new(Bytes(n), std::align_val_t{kAlign}))) {
+    std::uninitialized_value_construct_n(data_, n);
+  }
+  ~PrivateArray() { ::operator delete(data_, Bytes(n_), std::align_val_t{kAlign}); }
+  PrivateArray(const PrivateArray&) = delete;
+  PrivateArray& operator=(const PrivateArray&) = delete;
+  T& operator[](std::size_t i) { return data_[i]; }
+  T* data() { return data_; }
+  std::span<T> span() { return {data_, n_}; }
+
+ private:
+  static constexpr std::size_t kAlign = 128;
+  static std::size_t Bytes(std::size_t n) { return (n * sizeof(T) + kAlign - 1) / kAlign * kAlign + kAlign; }
+  std::size_t n_;
+  T* data_;
 };
 
 inline uint64_t NowNs() {

@@ -22,39 +22,54 @@ struct Item {
 constexpr uint64_t kCapacity = 4096;
 constexpr int64_t kItemsPerIteration = 1 << 16;
 
+// The producer thread's loop. Its arguments are copies in this frame: the
+// closure that carried them lives on the heap beside the consumer's data
+// (see PrivateArray), and a reference into the consumer's stack is worse
+// (pingpong_bench.cc).
+template <typename PushOne, typename PushMany>
+void Produce(int64_t total, std::size_t batch, PushOne push_one, PushMany push_many) {
+  PinToCpu(1);
+  PrivateArray<Item> items(batch);
+  for (int64_t next = 0; next < total;) {
+    if (batch == 1) {
+      if (push_one(Item{static_cast<uint64_t>(next), 0})) {
+        ++next;
+      } else {
+        shared::CpuRelax();
+      }
+    } else {
+      const std::size_t n = static_cast<std::size_t>(std::min<int64_t>(batch, total - next));
+      for (std::size_t i = 0; i < n; ++i) items[i].seq = static_cast<uint64_t>(next) + i;
+      const std::size_t pushed = push_many(items.data(), n);
+      if (pushed == 0) shared::CpuRelax();
+      next += static_cast<int64_t>(pushed);
+    }
+  }
+}
+
 template <typename Producer, typename Consumer>
 void CsmThroughput(benchmark::State& state, uint64_t ring_bytes,
                    absl::Status (*format)(std::span<std::byte>, uint64_t)) {
   const std::size_t batch = static_cast<std::size_t>(state.range(0));
   SharedPair mem = SharedPair::Make(ring_bytes);
   if (!format(mem.a.span(), kCapacity).ok()) std::abort();
-  auto producer = Producer::Attach(mem.a.span());
   auto consumer = Consumer::Attach(mem.b.span());
   const int64_t total = kItemsPerIteration * static_cast<int64_t>(state.max_iterations);
-  // By value (see pingpong_bench.cc): a reference to `total` on this
-  // thread's stack, read by the producer on every push, shared a line pair
-  // with the consumer's busy locals and cut csm's rate from ~120 to ~28 M/s.
-  std::thread thread([producer = &*producer, total, batch] {
-    PinToCpu(1);
-    std::vector<Item> items(batch);
-    for (int64_t next = 0; next < total;) {
-      if (batch == 1) {
-        if (producer->try_push({static_cast<uint64_t>(next), 0}) == RingResult::kOk) {
-          ++next;
-        } else {
-          shared::CpuRelax();
-        }
-      } else {
-        const std::size_t n = static_cast<std::size_t>(std::min<int64_t>(batch, total - next));
-        for (std::size_t i = 0; i < n; ++i) items[i].seq = static_cast<uint64_t>(next) + i;
-        const std::size_t pushed = producer->try_push_burst(std::span(items).first(n)).count;
-        if (pushed == 0) shared::CpuRelax();
-        next += static_cast<int64_t>(pushed);
-      }
-    }
+  // The producer's endpoint lives on its own thread's stack, as it would in
+  // its own realm: its private position is written on every push and should
+  // not sit among the lines the consumer's core touches all the time.
+  std::thread thread([span = mem.a.span(), total, batch] {
+    auto producer = Producer::Attach(span);
+    if (!producer.ok()) std::abort();
+    Producer* p = &*producer;
+    Produce(
+        total, batch, [p](const Item& item) { return p->try_push(item) == RingResult::kOk; },
+        [p](const Item* items, std::size_t n) {
+          return p->try_push_burst(std::span<const Item>(items, n)).count;
+        });
   });
   PinToCpu(0);
-  std::vector<Item> out(batch);
+  PrivateArray<Item> out(batch);
   uint64_t expect = 0;
   for (auto _ : state) {
     for (int64_t got = 0; got < kItemsPerIteration;) {
@@ -62,7 +77,7 @@ void CsmThroughput(benchmark::State& state, uint64_t ring_bytes,
       if (batch == 1) {
         n = consumer->try_pop(out[0]) == RingResult::kOk ? 1 : 0;
       } else {
-        n = consumer->try_pop_burst(std::span(out).first(
+        n = consumer->try_pop_burst(out.span().first(
                 static_cast<std::size_t>(std::min<int64_t>(batch, kItemsPerIteration - got))))
                 .count;
       }
@@ -102,27 +117,13 @@ void BM_SpscThroughput_Boost(benchmark::State& state) {
   auto* producer_view = queue;
   auto* consumer_view = reinterpret_cast<BoostQueue*>(mem.b.span().data());
   const int64_t total = kItemsPerIteration * static_cast<int64_t>(state.max_iterations);
-  std::thread thread([producer_view, total, batch] {
-    PinToCpu(1);
-    std::vector<Item> items(batch);
-    for (int64_t next = 0; next < total;) {
-      if (batch == 1) {
-        if (producer_view->push({static_cast<uint64_t>(next), 0})) {
-          ++next;
-        } else {
-          shared::CpuRelax();
-        }
-      } else {
-        const std::size_t n = static_cast<std::size_t>(std::min<int64_t>(batch, total - next));
-        for (std::size_t i = 0; i < n; ++i) items[i].seq = static_cast<uint64_t>(next) + i;
-        const std::size_t pushed = producer_view->push(items.data(), n);
-        if (pushed == 0) shared::CpuRelax();
-        next += static_cast<int64_t>(pushed);
-      }
-    }
+  std::thread thread([q = producer_view, total, batch] {
+    Produce(
+        total, batch, [q](const Item& item) { return q->push(item); },
+        [q](const Item* items, std::size_t n) { return q->push(items, n); });
   });
   PinToCpu(0);
-  std::vector<Item> out(batch);
+  PrivateArray<Item> out(batch);
   uint64_t expect = 0;
   for (auto _ : state) {
     for (int64_t got = 0; got < kItemsPerIteration;) {
