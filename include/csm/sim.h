@@ -20,6 +20,8 @@ struct SimSnapshot {
   uint64_t events_lost = 0;  // events dropped because a queue was full
   // Region files and doorbell FIFOs present in the directory.
   std::vector<std::string> region_files;
+  // Realm agent sockets present in the directory: one per live realm.
+  std::vector<std::string> realm_sockets;
 };
 
 // `dir` empty: the default directory (see BackendOptions::sim_dir).

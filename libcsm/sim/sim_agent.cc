@@ -1,7 +1,7 @@
 // The simulator's per-realm agent thread: the cooperation the simulator
 // needs to make revocation real inside this process (the kernel zaps
-// mappings itself). It wakes on a kick (a datagram on the realm's abstract
-// socket: "your event queue has records") or on a watched peer's pidfd
+// mappings itself). It wakes on a kick (a datagram on the realm's socket file
+// in the sim directory: "your event queue has records") or on a watched peer's pidfd
 // (the peer died), then:
 //  - takes this realm's events from the table;
 //  - REVOKED: replaces the mapping with PROT_NONE, then frees the share,

@@ -68,6 +68,7 @@ absl::Status SimBackend::Register() {
     }
     sockaddr_un addr;
     socklen_t len = paths_.KickAddress(r->id, &addr);
+    unlink(addr.sun_path);  // IDs never repeat, but a stale file would block bind
     if (bind(kick_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
       return absl::ErrnoToStatus(errno, "binding the realm's agent socket");
     }

@@ -99,7 +99,7 @@ class SimBackend final : public Backend {
   BackendOptions options_;
   ProcessIdentity self_;
   uint64_t realm_ = 0;
-  int kick_fd_ = -1;      // bound to the realm's abstract kick address
+  int kick_fd_ = -1;      // bound to the realm's kick socket file
   int stop_fd_ = -1;      // eventfd: ends the agent
   int ev_agent_fd_ = -1;  // SEQPACKET pair: agent writes, user reads
   int ev_user_fd_ = -1;

@@ -6,6 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstddef>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -19,6 +22,13 @@ absl::StatusOr<SimPaths> SimPaths::Resolve(const std::string& dir) {
     p.dir = env && *env ? env : absl::StrCat("/dev/shm/csm-sim-", getuid());
   }
   while (p.dir.size() > 1 && p.dir.back() == '/') p.dir.pop_back();
+  // Room for "/kick-" and a 16-digit realm ID in a socket address.
+  constexpr std::size_t kMaxDir = sizeof(sockaddr_un{}.sun_path) - 1 - 6 - 16;
+  if (p.dir.size() > kMaxDir) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "simulator directory %s is %d bytes long; at most %d fit in a unix socket address",
+        p.dir, p.dir.size(), kMaxDir));
+  }
   if (mkdir(p.dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return absl::ErrnoToStatus(errno, absl::StrCat("cannot create simulator directory ", p.dir,
                                                    " (set CSM_SIM_DIR to a writable place)"));
@@ -51,8 +61,6 @@ absl::StatusOr<SimPaths> SimPaths::Resolve(const std::string& dir) {
   if ((st.st_mode & 077) != 0 && chmod(p.dir.c_str(), 0700) != 0) {
     return absl::ErrnoToStatus(errno, absl::StrCat("cannot chmod 700 simulator directory ", p.dir));
   }
-  p.dev = st.st_dev;
-  p.ino = st.st_ino;
   return p;
 }
 
@@ -68,13 +76,19 @@ std::string SimPaths::DoorbellFile(uint64_t region, uint64_t realm) const {
   return absl::StrFormat("%s/%s%x", dir, DoorbellPrefix(region), realm);
 }
 
+std::string SimPaths::KickFile(uint64_t realm) const {
+  return absl::StrFormat("%s/%s%x", dir, kKickPrefix, realm);
+}
+
+// Not the abstract namespace: any local user can bind an abstract name
+// first (a realm's predictable name, to make its registration fail) or
+// send to one. A socket file in the 0700 directory is ours alone.
 socklen_t SimPaths::KickAddress(uint64_t realm, sockaddr_un* addr) const {
   memset(addr, 0, sizeof(*addr));
   addr->sun_family = AF_UNIX;
-  // Abstract namespace (leading NUL): vanishes with its socket, never leaks.
-  std::string name = absl::StrFormat("csm-sim-%x-%x-realm-%x", dev, ino, realm);
-  memcpy(addr->sun_path + 1, name.data(), name.size());
-  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  const std::string path = KickFile(realm);  // fits: Resolve bounds the dir
+  memcpy(addr->sun_path, path.data(), std::min(path.size(), sizeof(addr->sun_path) - 1));
+  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
 }
 
 }  // namespace csm::sim

@@ -13,10 +13,9 @@ namespace csm::sim {
 
 struct SimPaths {
   std::string dir;
-  uint64_t dev = 0;  // identify the directory for abstract socket names
-  uint64_t ino = 0;
 
   // `dir` empty: $CSM_SIM_DIR, else /dev/shm/csm-sim-<uid>. Creates it (0700).
+  // Refuses paths too long to name the realms' sockets in.
   static absl::StatusOr<SimPaths> Resolve(const std::string& dir);
 
   std::string StateFile() const { return dir + "/state"; }
@@ -24,7 +23,10 @@ struct SimPaths {
   std::string RegionFile(uint64_t region) const;
   std::string DoorbellFile(uint64_t region, uint64_t realm) const;
   std::string DoorbellPrefix(uint64_t region) const;  // file name prefix
-  // Abstract unix datagram address of a realm's agent ("kick" socket).
+  // A realm's agent socket ("kick"): a unix datagram socket file in the
+  // directory, so only its owner can bind or reach it.
+  std::string KickFile(uint64_t realm) const;
+  static constexpr const char* kKickPrefix = "kick-";
   socklen_t KickAddress(uint64_t realm, sockaddr_un* addr) const;
 };
 

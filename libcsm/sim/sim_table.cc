@@ -196,6 +196,7 @@ void SimTable::TeardownRegion(RegionSlot* r, int reason, uint32_t consumer_event
 void SimTable::ReleaseRealm(RealmSlot* realm) {
   const uint64_t id = realm->id;
   realm->state = kRealmDying;  // FindRealm no longer sees it; a crash resumes here
+  unlink(paths_.KickFile(id).c_str());  // nobody kicks a dying realm
   for (RegionSlot& r : t_->regions) {
     if (r.state == kRegionLive && r.provider == id) TeardownRegion(&r, ENOLINK, CSM_EVENT_GONE);
   }
@@ -256,6 +257,12 @@ void SimTable::Repair() {
         ours = ParseHex(e->d_name + 7, &region, &end) && *end == '\0';
       } else if (strncmp(e->d_name, "db-", 3) == 0) {
         ours = ParseHex(e->d_name + 3, &region, &end) && *end == '-';
+      } else if (strncmp(e->d_name, SimPaths::kKickPrefix, 5) == 0) {
+        // A realm socket whose realm is gone (its owner died mid-release).
+        uint64_t realm = 0;
+        if (ParseHex(e->d_name + 5, &realm, &end) && *end == '\0' && FindRealm(realm) == nullptr) {
+          unlinkat(dirfd(d), e->d_name, 0);
+        }
       }
       if (ours && FindRegion(region) == nullptr) unlinkat(dirfd(d), e->d_name, 0);
     }

@@ -87,6 +87,35 @@ TEST(Device, SimDirectoryMustBePrivate) {
   EXPECT_TRUE(Device::Open(o).ok());
 }
 
+// Each realm's agent socket is a file in the private directory (an abstract
+// name could be bound first, or sent to, by any local user), present while
+// the realm lives and gone with it.
+TEST(Device, RealmSocketsLiveInThePrivateDirectory) {
+  SimEnv env;
+  {
+    Device a = env.Open();
+    Device b = env.Open();
+    absl::StatusOr<SimSnapshot> snap = InspectSim(env.dir());
+    ASSERT_TRUE(snap.ok()) << snap.status();
+    ASSERT_EQ(snap->realm_sockets.size(), 2u);
+    struct stat st;
+    ASSERT_EQ(lstat((env.dir() + "/" + snap->realm_sockets[0]).c_str(), &st), 0);
+    EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  }
+  absl::StatusOr<SimSnapshot> snap = InspectSim(env.dir());
+  ASSERT_TRUE(snap.ok()) << snap.status();
+  EXPECT_TRUE(snap->realm_sockets.empty()) << snap->realm_sockets.size() << " sockets left";
+}
+
+TEST(Device, SimDirectoryTooLongForSocketsIsRefused) {
+  SimEnv env;
+  Device::Options o = env.Options();
+  o.sim_dir = env.dir() + "/" + std::string(100, 'd');
+  absl::StatusOr<Device> open = Device::Open(o);
+  EXPECT_TRUE(absl::IsInvalidArgument(open.status())) << open.status();
+  EXPECT_THAT(open.status().message(), HasSubstr("unix socket address"));
+}
+
 TEST(Device, RealmsAreDistinct) {
   SimEnv env;
   Device a = env.Open();

@@ -49,6 +49,7 @@ void ExpectClean(const SimEnv& env, uint32_t live_realms) {
   EXPECT_EQ(snap->regions, 0u);
   EXPECT_EQ(snap->shares, 0u);
   EXPECT_TRUE(snap->region_files.empty()) << snap->region_files.size() << " files left";
+  EXPECT_EQ(snap->realm_sockets.size(), live_realms);
 }
 
 // Stops `child` while we hold the state lock, so it cannot be stopped
