@@ -11,7 +11,6 @@
 #include <memory>
 #include <new>
 #include <span>
-#include <type_traits>
 #include <thread>
 #include <vector>
 
@@ -57,7 +56,10 @@ class PrivateArray {
       : n_(n), data_(static_cast<T*>(::operator new(Bytes(n), std::align_val_t{kAlign}))) {
     std::uninitialized_value_construct_n(data_, n);
   }
-  ~PrivateArray() { ::operator delete(data_, Bytes(n_), std::align_val_t{kAlign}); }
+  ~PrivateArray() {
+    std::destroy_n(data_, n_);
+    ::operator delete(data_, Bytes(n_), std::align_val_t{kAlign});
+  }
   PrivateArray(const PrivateArray&) = delete;
   PrivateArray& operator=(const PrivateArray&) = delete;
   T& operator[](std::size_t i) { return data_[i]; }

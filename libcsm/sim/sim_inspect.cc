@@ -29,7 +29,8 @@ absl::StatusOr<SimSnapshot> InspectSim(const std::string& dir) {
     while (dirent* e = readdir(d)) {
       if (strncmp(e->d_name, "region-", 7) == 0 || strncmp(e->d_name, "db-", 3) == 0) {
         snap.region_files.push_back(e->d_name);
-      } else if (strncmp(e->d_name, sim::SimPaths::kKickPrefix, 5) == 0) {
+      } else if (strncmp(e->d_name, sim::SimPaths::kKickPrefix.data(),
+                         sim::SimPaths::kKickPrefix.size()) == 0) {
         snap.realm_sockets.push_back(e->d_name);
       }
     }

@@ -22,8 +22,8 @@ absl::StatusOr<SimPaths> SimPaths::Resolve(const std::string& dir) {
     p.dir = env && *env ? env : absl::StrCat("/dev/shm/csm-sim-", getuid());
   }
   while (p.dir.size() > 1 && p.dir.back() == '/') p.dir.pop_back();
-  // Room for "/kick-" and a 16-digit realm ID in a socket address.
-  constexpr std::size_t kMaxDir = sizeof(sockaddr_un{}.sun_path) - 1 - 6 - 16;
+  // Room for "/", the kick prefix and a 16-digit realm ID in a socket address.
+  constexpr std::size_t kMaxDir = sizeof(sockaddr_un{}.sun_path) - 1 - 1 - kKickPrefix.size() - 16;
   if (p.dir.size() > kMaxDir) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "simulator directory %s is %d bytes long; at most %d fit in a unix socket address",
@@ -87,8 +87,9 @@ socklen_t SimPaths::KickAddress(uint64_t realm, sockaddr_un* addr) const {
   memset(addr, 0, sizeof(*addr));
   addr->sun_family = AF_UNIX;
   const std::string path = KickFile(realm);  // fits: Resolve bounds the dir
-  memcpy(addr->sun_path, path.data(), std::min(path.size(), sizeof(addr->sun_path) - 1));
-  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+  const std::size_t n = std::min(path.size(), sizeof(addr->sun_path) - 1);
+  memcpy(addr->sun_path, path.data(), n);
+  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + n + 1);
 }
 
 }  // namespace csm::sim

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 
@@ -26,7 +27,7 @@ struct SimPaths {
   // A realm's agent socket ("kick"): a unix datagram socket file in the
   // directory, so only its owner can bind or reach it.
   std::string KickFile(uint64_t realm) const;
-  static constexpr const char* kKickPrefix = "kick-";
+  static constexpr std::string_view kKickPrefix = "kick-";
   socklen_t KickAddress(uint64_t realm, sockaddr_un* addr) const;
 };
 

@@ -249,6 +249,7 @@ void SimTable::Repair() {
   // Files whose region is not live: left by a holder that died between
   // creating them and committing the slot, or mid-teardown.
   if (DIR* d = opendir(paths_.dir.c_str())) {
+    constexpr std::string_view kick = SimPaths::kKickPrefix;
     while (dirent* e = readdir(d)) {
       const char* end = nullptr;
       uint64_t region = 0;
@@ -257,10 +258,12 @@ void SimTable::Repair() {
         ours = ParseHex(e->d_name + 7, &region, &end) && *end == '\0';
       } else if (strncmp(e->d_name, "db-", 3) == 0) {
         ours = ParseHex(e->d_name + 3, &region, &end) && *end == '-';
-      } else if (strncmp(e->d_name, SimPaths::kKickPrefix, 5) == 0) {
-        // A realm socket whose realm is gone (its owner died mid-release).
+      } else if (strncmp(e->d_name, kick.data(), kick.size()) == 0) {
+        // A realm socket whose realm never went live (its owner died between
+        // binding it and committing the slot) or is gone.
         uint64_t realm = 0;
-        if (ParseHex(e->d_name + 5, &realm, &end) && *end == '\0' && FindRealm(realm) == nullptr) {
+        if (ParseHex(e->d_name + kick.size(), &realm, &end) && *end == '\0' &&
+            FindRealm(realm) == nullptr) {
           unlinkat(dirfd(d), e->d_name, 0);
         }
       }
