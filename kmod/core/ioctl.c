@@ -336,8 +336,11 @@ static int csm_do_attach(struct csm_file *f, struct csm_attach *a,
 	ret = rmm->ops->reserve(rmm, a->share_id, a->size, &desc);
 	if (ret)
 		return ret;
-	if (csm_region_find_any(dev, desc.region_id))
-		return -EEXIST;	/* attached through another share? */
+	if (csm_region_find_any(dev, desc.region_id)) {
+		/* Attached through another share: give the reservation back. */
+		rmm->ops->detach(rmm, a->share_id);
+		return -EEXIST;
+	}
 	ret = rmm->ops->attach(rmm, a->share_id);
 	if (ret)
 		return ret;

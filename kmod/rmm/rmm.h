@@ -77,7 +77,10 @@ struct csm_rmm_ops {
 		       struct csm_rmm_region *out);
 	/* CSM_ATTACH: mark the reserved share attached. */
 	int (*attach)(struct csm_rmm *rmm, u64 share_id);
-	/* CSM_DETACH_AND_FREE: the consumer no longer maps the share. */
+	/*
+	 * CSM_DETACH_AND_FREE: the consumer no longer maps the share; also
+	 * gives back a reservation that was never attached.
+	 */
 	int (*detach)(struct csm_rmm *rmm, u64 share_id);
 	/* Attestation token about a region into @buf (*@len in/out). */
 	int (*attest)(struct csm_rmm *rmm, u64 region_id, const u8 *challenge,
