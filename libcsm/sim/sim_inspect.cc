@@ -1,5 +1,4 @@
 #include <dirent.h>
-#include <string.h>
 
 #include "csm/sim.h"
 #include "sim_state.h"
@@ -27,11 +26,17 @@ absl::StatusOr<SimSnapshot> InspectSim(const std::string& dir) {
   }
   if (DIR* d = opendir(paths->dir.c_str())) {
     while (dirent* e = readdir(d)) {
-      if (strncmp(e->d_name, "region-", 7) == 0 || strncmp(e->d_name, "db-", 3) == 0) {
-        snap.region_files.push_back(e->d_name);
-      } else if (strncmp(e->d_name, sim::SimPaths::kKickPrefix.data(),
-                         sim::SimPaths::kKickPrefix.size()) == 0) {
-        snap.realm_sockets.push_back(e->d_name);
+      using Kind = sim::SimPaths::Entry::Kind;
+      switch (sim::SimPaths::ParseName(e->d_name).kind) {
+        case Kind::kRegion:
+        case Kind::kDoorbell:
+          snap.region_files.push_back(e->d_name);
+          break;
+        case Kind::kKick:
+          snap.realm_sockets.push_back(e->d_name);
+          break;
+        case Kind::kOther:
+          break;
       }
     }
     closedir(d);

@@ -9,8 +9,10 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 
 namespace csm::sim {
 
@@ -65,19 +67,45 @@ absl::StatusOr<SimPaths> SimPaths::Resolve(const std::string& dir) {
 }
 
 std::string SimPaths::RegionFile(uint64_t region) const {
-  return absl::StrFormat("%s/region-%x", dir, region);
-}
-
-std::string SimPaths::DoorbellPrefix(uint64_t region) const {
-  return absl::StrFormat("db-%x-", region);
+  return absl::StrFormat("%s/%s%x", dir, kRegionPrefix, region);
 }
 
 std::string SimPaths::DoorbellFile(uint64_t region, uint64_t realm) const {
-  return absl::StrFormat("%s/%s%x", dir, DoorbellPrefix(region), realm);
+  return absl::StrFormat("%s/%s%x-%x", dir, kDoorbellPrefix, region, realm);
 }
 
 std::string SimPaths::KickFile(uint64_t realm) const {
   return absl::StrFormat("%s/%s%x", dir, kKickPrefix, realm);
+}
+
+namespace {
+
+constexpr absl::string_view AsAbsl(std::string_view s) { return {s.data(), s.size()}; }
+
+// A non-zero ID in the form "%x" writes: anything else is not our name.
+bool ConsumeId(absl::string_view digits, uint64_t* id) {
+  return absl::SimpleHexAtoi(digits, id) && *id != 0 && absl::StrFormat("%x", *id) == digits;
+}
+
+}  // namespace
+
+SimPaths::Entry SimPaths::ParseName(std::string_view file_name) {
+  // This Abseil's string_view is its own type, not std::string_view.
+  absl::string_view name(file_name.data(), file_name.size());
+  Entry e;
+  if (absl::ConsumePrefix(&name, AsAbsl(kRegionPrefix))) {
+    if (ConsumeId(name, &e.region)) e.kind = Entry::Kind::kRegion;
+  } else if (absl::ConsumePrefix(&name, AsAbsl(kDoorbellPrefix))) {
+    const std::size_t dash = name.find('-');
+    if (dash != absl::string_view::npos && ConsumeId(name.substr(0, dash), &e.region) &&
+        ConsumeId(name.substr(dash + 1), &e.realm)) {
+      e.kind = Entry::Kind::kDoorbell;
+    }
+  } else if (absl::ConsumePrefix(&name, AsAbsl(kKickPrefix))) {
+    if (ConsumeId(name, &e.realm)) e.kind = Entry::Kind::kKick;
+  }
+  if (e.kind == Entry::Kind::kOther) e = Entry{};
+  return e;
 }
 
 // Not the abstract namespace: any local user can bind an abstract name

@@ -21,16 +21,6 @@ bool IsShareState(uint32_t s) {
          s == CSM_SHARE_REVOKING;
 }
 
-// Parses the hex number at the start of `s`; false if there is none.
-bool ParseHex(const char* s, uint64_t* out, const char** end) {
-  char* e = nullptr;
-  errno = 0;
-  *out = strtoull(s, &e, 16);
-  if (e == s || errno != 0) return false;
-  *end = e;
-  return true;
-}
-
 }  // namespace
 
 uint64_t SimTable::NewId(uint32_t slot) {
@@ -170,10 +160,12 @@ void SimTable::RemoveRegionFiles(uint64_t region) {
   if (truncate(file.c_str(), 0) != 0) {
   }
   unlink(file.c_str());
-  std::string prefix = paths_.DoorbellPrefix(region);
   if (DIR* d = opendir(paths_.dir.c_str())) {
     while (dirent* e = readdir(d)) {
-      if (strncmp(e->d_name, prefix.c_str(), prefix.size()) == 0) unlinkat(dirfd(d), e->d_name, 0);
+      const SimPaths::Entry name = SimPaths::ParseName(e->d_name);
+      if (name.kind == SimPaths::Entry::Kind::kDoorbell && name.region == region) {
+        unlinkat(dirfd(d), e->d_name, 0);
+      }
     }
     closedir(d);
   }
@@ -246,28 +238,16 @@ void SimTable::Repair() {
       FreeShare(&s, ENOLINK);
     }
   }
-  // Files whose region is not live: left by a holder that died between
-  // creating them and committing the slot, or mid-teardown.
+  // Files whose region or realm is not live: left by a holder that died
+  // between creating them and committing the slot, or mid-teardown.
   if (DIR* d = opendir(paths_.dir.c_str())) {
-    constexpr std::string_view kick = SimPaths::kKickPrefix;
     while (dirent* e = readdir(d)) {
-      const char* end = nullptr;
-      uint64_t region = 0;
-      bool ours = false;
-      if (strncmp(e->d_name, "region-", 7) == 0) {
-        ours = ParseHex(e->d_name + 7, &region, &end) && *end == '\0';
-      } else if (strncmp(e->d_name, "db-", 3) == 0) {
-        ours = ParseHex(e->d_name + 3, &region, &end) && *end == '-';
-      } else if (strncmp(e->d_name, kick.data(), kick.size()) == 0) {
-        // A realm socket whose realm never went live (its owner died between
-        // binding it and committing the slot) or is gone.
-        uint64_t realm = 0;
-        if (ParseHex(e->d_name + kick.size(), &realm, &end) && *end == '\0' &&
-            FindRealm(realm) == nullptr) {
-          unlinkat(dirfd(d), e->d_name, 0);
-        }
-      }
-      if (ours && FindRegion(region) == nullptr) unlinkat(dirfd(d), e->d_name, 0);
+      using Kind = SimPaths::Entry::Kind;
+      const SimPaths::Entry name = SimPaths::ParseName(e->d_name);
+      const bool stale = name.kind == Kind::kKick
+                             ? FindRealm(name.realm) == nullptr
+                             : name.kind != Kind::kOther && FindRegion(name.region) == nullptr;
+      if (stale) unlinkat(dirfd(d), e->d_name, 0);
     }
     closedir(d);
   }

@@ -4,7 +4,11 @@
 // at a named point inside the locked section (see CrashPoint in sim_state).
 #include <stdlib.h>
 
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "csm/device.h"
 #include "csm/sim.h"
@@ -104,6 +108,47 @@ TEST(SimCrash, DeathMidTeardownStillUnmapsTheConsumer) {
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->type, EventType::kDestroyed);
   EXPECT_FALSE(CanRead(view->data()));
+}
+
+// Repair removes the files the simulator itself names for regions and realms
+// that are not live, and nothing else: not a live region's file, not a name
+// that merely starts like one of ours.
+TEST(SimCrash, RepairRemovesOnlyItsOwnStaleFiles) {
+  SimEnv env;
+  Device live = env.Open();
+  absl::StatusOr<Region> kept = live.CreateRegion(4096);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  const std::vector<std::string> stale = {"region-abcdef0123", "db-abcdef0123-5",
+                                          "kick-abcdef0123"};
+  const std::vector<std::string> foreign = {"region-0xabcdef0123", "region-ABCDEF0123",
+                                            "region-00abcdef0123", "region-0",
+                                            "db-abcdef0123",       "db-abcdef0123-5-",
+                                            "kick-+5",             "kick-",
+                                            "notes"};
+  for (const std::vector<std::string>* names : {&stale, &foreign}) {
+    for (const std::string& n : *names) {
+      ASSERT_TRUE(std::ofstream(env.dir() + "/" + n).good()) << n;
+    }
+  }
+  int status = StartCrashing(env, "create.file_made", [](Child&, Device& dev) {
+                 (void)dev.CreateRegion(4096);
+                 return 0;  // not reached
+               })->Wait();
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  absl::StatusOr<SimSnapshot> snap = InspectSim(env.dir());  // repairs
+  ASSERT_TRUE(snap.ok()) << snap.status();
+  EXPECT_EQ(snap->repairs, 1u);
+  for (const std::string& n : stale) {
+    EXPECT_FALSE(std::filesystem::exists(env.dir() + "/" + n)) << n << " left behind";
+  }
+  for (const std::string& n : foreign) {
+    EXPECT_TRUE(std::filesystem::exists(env.dir() + "/" + n)) << n << " removed";
+  }
+  // The live region's file stays, and it is the only one listed.
+  ASSERT_EQ(snap->region_files.size(), 1u);
+  EXPECT_EQ(snap->region_files[0].rfind("region-", 0), 0u) << snap->region_files[0];
+  EXPECT_EQ(snap->realm_sockets.size(), 1u);  // the live realm's
+  EXPECT_TRUE(CanRead(kept->data()));
 }
 
 }  // namespace
