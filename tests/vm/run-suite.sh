@@ -257,10 +257,10 @@ expect[vm]="load version invalid_args valid_calls fd_copy_fault mmap_rules clean
   counters_zero rescan_backwards rescan_jump unbind_with_users declared_gone hostile_peer
   unload_refused
   unload_reload"
-expect[a]="load a_link a_share a_attach_events a_stream a_ping a_revoke a_sees_detach
+expect[a]="load a_link a_share a_attach_events a_stream a_ping a_revoke a_reshare a_sees_detach
   a_provider_exit a_destroy a_counters_zero a_held_cycles a_held_cycles_lost a_realm_gone
   pair_unload"
-expect[b]="load b_link b_attach_rw b_read_only b_consumer_rules b_stream b_revoke_zaps
+expect[b]="load b_link b_attach_rw b_read_only b_consumer_rules b_stream b_revoke_zaps b_reattach
   b_provider_exit b_counters_zero b_held_cycles b_attach_before_dying"
 if has_program csm-ping; then
   expect[a]+=" a_csm_ping_spin a_csm_ping_doorbell"

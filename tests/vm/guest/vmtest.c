@@ -620,6 +620,40 @@ static void revoke_ro(const struct vt_pair_a *a, int ms, const char *note)
 	vt_link_send("revoked");
 }
 
+/*
+ * Once B's kernel has let go of the revoked share, R2 is shared with B
+ * again; B attaches and detaches the new share (b_reattach). Revoking it
+ * once B is done leaves R2 revoked-only for a_destroy.
+ */
+static void reshare_ro(const struct vt_pair_a *a, int ms)
+{
+	struct csm_revoke rv;
+	struct csm_share sh;
+	struct csm_event ev;
+	char line[512];
+	int ok, n;
+
+	ok = !vt_link_expect("b-saw-revoke", ms, line, sizeof(line));
+	memset(&sh, 0, sizeof(sh));
+	sh.region_id = a->r2;
+	sh.peer_realm_id = a->peer;
+	sh.perm = CSM_PERM_RO;
+	n = ok ? vt_ioctl(a->fd, CSM_IOC_SHARE, &sh) : -ETIMEDOUT;
+	ok = VT_EXPECT(n == 0, "share again: %s", strerror(-n));
+	vt_link_send("reshared %llu", (unsigned long long)sh.share_id);
+	ok = ok && VT_EXPECT(!vt_wait_event(a->efd, CSM_EVENT_ATTACHED, ms, &ev) &&
+			     ev.share_id == sh.share_id, "no ATTACHED for the new share");
+	ok = ok && VT_EXPECT(!vt_wait_event(a->efd, CSM_EVENT_DETACHED, ms, &ev) &&
+			     ev.share_id == sh.share_id, "no DETACHED for the new share");
+	ok = ok && !vt_link_expect("b-reattached", ms, line, sizeof(line));
+	memset(&rv, 0, sizeof(rv));
+	rv.share_id = sh.share_id;
+	n = vt_ioctl(a->fd, CSM_IOC_REVOKE, &rv);
+	ok = VT_EXPECT(n == 0, "revoke the new share: %s", strerror(-n)) && ok;
+	vt_result("a_reshare", ok, "R2 shared again after its revoke (share %#llx%s); B attached and detached it",
+		  (unsigned long long)sh.share_id, sh.share_id == a->s2 ? ", the same ID" : "");
+}
+
 /* B's process holding the RW attachment is killed: A sees the detach */
 static void sees_detach(const struct vt_pair_a *a, int ms)
 {
@@ -684,6 +718,7 @@ static void teardown(struct vt_pair_a *a)
 void vt_pair_a_finish(struct vt_pair_a *a, const struct vt_pair_waits *w)
 {
 	revoke_ro(a, w->ro_mapped_ms, w->revoke_note);
+	reshare_ro(a, w->news_ms);
 	sees_detach(a, w->news_ms);
 	provider_exit(a, w->news_ms);
 	teardown(a);
@@ -792,6 +827,15 @@ static pid_t start_stream(const struct vt_pair_b *b, const struct vt_pair_waits 
 	return child;
 }
 
+/* Bytes of R2 as A wrote them. */
+static int r2_intact(const uint8_t *m)
+{
+	for (uint32_t i = 0; i < VT_R2_SIZE; i++)
+		if (m[i] != (uint8_t)(i * 3))
+			return 0;
+	return 1;
+}
+
 /* read-only share: writable mappings refused, writes fault */
 static int read_only(struct vt_pair_b *b)
 {
@@ -809,11 +853,8 @@ static int read_only(struct vt_pair_b *b)
 	ok = VT_EXPECT(b->m2 != MAP_FAILED, "%s", strerror(errno)) && ok;
 	if (b->m2 != MAP_FAILED) {
 		uint8_t *m = b->m2;
-		int same = 1;
 
-		for (uint32_t i = 0; i < VT_R2_SIZE; i++)
-			same = same && m[i] == (uint8_t)(i * 3);
-		ok = VT_EXPECT(same, "mismatch") && ok;
+		ok = VT_EXPECT(r2_intact(m), "mismatch") && ok;
 		ok = VT_EXPECT(mprotect(m, VT_R2_SIZE, PROT_READ | PROT_WRITE) != 0,
 			       "succeeded") && ok;
 		sig = vt_probe(m + 100, 1);
@@ -862,7 +903,6 @@ int vt_pair_consumer_rules(const struct vt_pair_b *b)
 /* revoke while mapped */
 static void revoke_zaps(const struct vt_pair_b *b, const struct vt_pair_waits *w)
 {
-	struct csm_detach dt;
 	struct csm_event ev;
 	char line[512];
 	int ok, sig;
@@ -874,9 +914,49 @@ static void revoke_zaps(const struct vt_pair_b *b, const struct vt_pair_waits *w
 	ok = ok && (sig == SIGBUS || sig == SIGSEGV);
 	vt_result("b_revoke_zaps", ok, "REVOKED event %s, then a read ends with signal %d",
 		  w->revoke_event, sig);
+	vt_link_send("b-saw-revoke");
+}
+
+/*
+ * A shares R2 again after the revoke. While B still holds the record of
+ * the revoked share, the region counts as attached: the new share is
+ * refused (EEXIST; EKEYREVOKED when the RMM gives the new share the old ID,
+ * as CAEC's sharing IDs do). Detaching the old share lets it attach.
+ */
+static void reattach_ro(const struct vt_pair_b *b, int ms)
+{
+	unsigned long long s = 0;
+	struct csm_detach dt;
+	struct csm_attach a;
+	char line[512];
+	uint8_t *m = MAP_FAILED;
+	int ok, held, again = -1, want;
+
+	ok = !vt_link_expect("reshared", ms, line, sizeof(line)) &&
+	     sscanf(line, "reshared %llu", &s) == 1 && s;
+	want = s == b->s2 ? -EKEYREVOKED : -EEXIST;
+	held = ok ? vt_attach(b->fd, s, 0, &a) : -ETIMEDOUT;
+	ok = VT_EXPECT(held == want, "attach with the revoked record held: %d, not %d", held,
+		       want) && ok;
 	memset(&dt, 0, sizeof(dt));
 	dt.share_id = b->s2;
-	vt_ioctl(b->fd, CSM_IOC_DETACH, &dt);
+	ok = VT_EXPECT(!vt_ioctl(b->fd, CSM_IOC_DETACH, &dt), "detach the revoked share") && ok;
+	if (ok) {
+		again = vt_attach(b->fd, s, 0, &a);
+		ok = VT_EXPECT(!again && a.perm == CSM_PERM_RO && a.size == VT_R2_SIZE &&
+			       a.region_id == b->a2.region_id, "attach after the detach: %d", again);
+	}
+	if (ok) {
+		m = mmap(NULL, VT_R2_SIZE, PROT_READ, MAP_SHARED, b->fd, a.mmap_offset);
+		ok = VT_EXPECT(m != MAP_FAILED && r2_intact(m), "R2's bytes") && ok;
+		if (m != MAP_FAILED)
+			munmap(m, VT_R2_SIZE);
+		dt.share_id = s;
+		ok = VT_EXPECT(!vt_ioctl(b->fd, CSM_IOC_DETACH, &dt), "detach the new share") && ok;
+	}
+	vt_result("b_reattach", ok, "re-share %#llx: %s while the revoked record was held, attached and read after detaching it",
+		  s, strerror(-held));
+	vt_link_send("b-reattached");
 	vt_link_send("b-checked-revoke");
 }
 
@@ -919,6 +999,7 @@ void vt_pair_b_finish(struct vt_pair_b *b, const struct vt_pair_waits *w)
 
 	vt_link_send("ro-mapped");
 	revoke_zaps(b, w);
+	reattach_ro(b, w->news_ms);
 
 	/* our stream process is killed: A must see the detach */
 	vt_link_expect("kill-now", 60000, line, sizeof(line));
