@@ -232,6 +232,8 @@ out_free:
 /* Who is @share_id's provider or consumer, for IDs we hold no record of. */
 static int csm_rsi_not_my_share(struct csm_rsi *rsi, u64 share_id)
 {
+	if (!csm_rsi_share_id_ok(share_id))
+		return -ENOENT;
 	if (csm_rsi_share_ptag(share_id) == rsi->realm_tag)
 		return 0;
 	return csm_rsi_share_ctag(share_id) == rsi->realm_tag ? -EPERM : -EACCES;
@@ -393,7 +395,7 @@ static int csm_rsi_reserve(struct csm_rmm *rmm, u64 share_id, u64 size,
 	u64 rsize = 0, base;
 	int err;
 
-	if (!rid || !ptag || share_id >> 24)
+	if (!csm_rsi_share_id_ok(share_id))
 		return -ENOENT;
 	if (csm_rsi_share_ctag(share_id) != rsi->realm_tag)
 		return ptag == rsi->realm_tag ? -EPERM : -EACCES;
@@ -630,8 +632,7 @@ static int csm_rsi_share_party(struct csm_rmm *rmm, u64 share_id)
 	u32 state, perm, rc, rp;
 	int err;
 
-	if (!csm_rsi_share_rid(share_id) || !csm_rsi_share_ptag(share_id) ||
-	    !csm_rsi_share_ctag(share_id) || share_id >> 24)
+	if (!csm_rsi_share_id_ok(share_id))
 		return -ENOENT;
 	if (csm_rsi_share_ctag(share_id) != rsi->realm_tag)
 		return csm_rsi_share_ptag(share_id) == rsi->realm_tag ? -EPERM : -EACCES;

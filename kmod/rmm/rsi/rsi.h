@@ -206,4 +206,11 @@ static inline u8 csm_rsi_share_rid(u64 id) { return (id >> 16) & 0xff; }
 static inline u8 csm_rsi_share_ptag(u64 id) { return (id >> 8) & 0xff; }
 static inline u8 csm_rsi_share_ctag(u64 id) { return id & 0xff; }
 
+/* No RMM hands out an ID with a zero field or bits above them: ENOENT. */
+static inline bool csm_rsi_share_id_ok(u64 id)
+{
+	return csm_rsi_share_rid(id) && csm_rsi_share_ptag(id) &&
+	       csm_rsi_share_ctag(id) && !(id >> 24);
+}
+
 #endif /* CSM_RSI_H */

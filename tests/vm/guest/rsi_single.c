@@ -374,7 +374,7 @@ static void test_bad_args(int fd, uint64_t realm)
 	struct csm_attach a;
 	struct csm_revoke rv;
 	void *m;
-	int ok, e[12];
+	int ok, e[14];
 
 	memset(&c, 0, sizeof(c));
 	c.size = 4096;
@@ -411,7 +411,12 @@ static void test_bad_args(int fd, uint64_t realm)
 	memset(&rv, 0, sizeof(rv));
 	rv.share_id = 5 << 16 | 2 << 8 | realm;	/* we would consume it */
 	e[10] = vt_ioctl(fd, CSM_IOC_REVOKE, &rv);
-	ok = VT_EXPECT(e[10] == -EPERM, "revoke as consumer: %d", e[10]) && ok;
+	rv.share_id = 0;
+	e[12] = vt_ioctl(fd, CSM_IOC_REVOKE, &rv);
+	rv.share_id = 1ull << 24 | 5 << 16 | realm << 8 | 2;	/* bits above the ID's */
+	e[13] = vt_ioctl(fd, CSM_IOC_REVOKE, &rv);
+	ok = VT_EXPECT(e[10] == -EPERM && e[12] == -ENOENT && e[13] == -ENOENT,
+		       "revoke: as consumer %d, 0 %d, malformed %d", e[10], e[12], e[13]) && ok;
 	m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, off);
 	ok = VT_EXPECT(m == MAP_FAILED && errno == EINVAL, "short mmap") && ok;
 	m = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, fd, off);
@@ -419,7 +424,7 @@ static void test_bad_args(int fd, uint64_t realm)
 	e[11] = vt_destroy(fd, r, 0);
 	ok = VT_EXPECT(!e[11] && vt_destroy(fd, 0x12345, 0) == -ENOENT, "destroy %d", e[11]) && ok;
 	vt_result("rsi_bad_args", ok,
-		  "reserved/size EINVAL, E2BIG, share self EINVAL / bad peer ESRCH, attach ENOENT/EACCES/EPERM, consumer revoke EPERM, mmap rules");
+		  "reserved/size EINVAL, E2BIG, share self EINVAL / bad peer ESRCH, attach ENOENT/EACCES/EPERM, revoke EPERM/ENOENT, mmap rules");
 }
 
 static int sh(const char *cmd)
