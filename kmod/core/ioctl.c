@@ -100,11 +100,10 @@ static int csm_check_args(unsigned int cmd, const union csm_args *a,
 		if (a->attest.flags || RESERVED_SET(a->attest) ||
 		    a->attest.challenge_len < CSM_CHALLENGE_MIN ||
 		    a->attest.challenge_len > CSM_CHALLENGE_MAX ||
-		    (a->attest.token_len && !a->attest.token_ptr))
+		    nonzero(a->attest.challenge + a->attest.challenge_len,
+			    CSM_CHALLENGE_MAX - a->attest.challenge_len))
 			return -EINVAL;
-		return nonzero(a->attest.challenge + a->attest.challenge_len,
-			       CSM_CHALLENGE_MAX - a->attest.challenge_len) ?
-		       -EINVAL : 0;
+		return (a->attest.token_len && !a->attest.token_ptr) ? -EFAULT : 0;
 	case CSM_IOC_DOORBELL_FD:
 		return ((a->doorbell.flags & ~CSM_FD_CLOEXEC) ||
 			RESERVED_SET(a->doorbell)) ? -EINVAL : 0;

@@ -13,11 +13,11 @@ namespace csm::sim {
 
 int SimBackend::DoAttest(csm_attest* a) {
   if (a->flags != 0 || !AllZero(a->reserved)) return -EINVAL;
-  if (a->token_len != 0 && a->token_ptr == 0) return -EINVAL;
   if (a->challenge_len < CSM_CHALLENGE_MIN || a->challenge_len > CSM_CHALLENGE_MAX) return -EINVAL;
   for (uint32_t i = a->challenge_len; i < CSM_CHALLENGE_MAX; ++i) {
     if (a->challenge[i] != 0) return -EINVAL;
   }
+  if (a->token_len != 0 && a->token_ptr == 0) return -EFAULT;  // as the kernel, and LIST
   AttestationClaims claims;
   {
     absl::StatusOr<std::unique_ptr<Transaction>> tx = Tx();

@@ -169,5 +169,27 @@ TEST_F(SingleRealm, AttestationBindsRealmRegionAndChallengeWithoutHardwareRoot) 
   EXPECT_TRUE(absl::IsInvalidArgument(region.Attest(std::vector<uint8_t>(16)).status()));
 }
 
+// A buffer length with no buffer is a bad user pointer, as the UAPI header
+// says of EFAULT, for every command that writes through one.
+TEST_F(SingleRealm, ALengthWithoutABufferIsEfault) {
+  absl::StatusOr<Region> created = dev_->CreateRegion(4096);
+  ASSERT_TRUE(created.ok()) << created.status();
+  csm_list l = {};
+  l.capacity = 1;
+  l.entry_size = sizeof(csm_region_info);
+  EXPECT_EQ(dev_->backend().Call(CSM_IOC_LIST_REGIONS, &l), -EFAULT);
+  l.entry_size = sizeof(csm_share_info);
+  l.region_id = created->id().value();
+  EXPECT_EQ(dev_->backend().Call(CSM_IOC_LIST_SHARES, &l), -EFAULT);
+  csm_attest a = {};
+  a.region_id = created->id().value();
+  a.challenge_len = 32;
+  a.token_len = 4096;
+  EXPECT_EQ(dev_->backend().Call(CSM_IOC_ATTEST, &a), -EFAULT);
+  a.token_len = 0;  // the size query needs no buffer
+  EXPECT_EQ(dev_->backend().Call(CSM_IOC_ATTEST, &a), -ENOSPC);
+  EXPECT_GT(a.token_len, 0u);
+}
+
 }  // namespace
 }  // namespace csm

@@ -365,7 +365,8 @@ enum csm_token_format {
 /**
  * struct csm_attest - CSM_IOC_ATTEST: a token about a region.
  * @region_id: in: a region the caller provides or is attached to.
- * @token_ptr: in: user buffer for the token.
+ * @token_ptr: in: user buffer for the token; may be 0 when @token_len is 0
+ *	(EFAULT otherwise).
  * @token_len: in: buffer capacity; out: token length. On ENOSPC it holds
  *	the length needed and nothing was written.
  * @challenge_len: in: CSM_CHALLENGE_MIN..CSM_CHALLENGE_MAX.

@@ -120,7 +120,7 @@ static void test_invalid(int fd)
 	E(EINVAL, CSM_IOC_ATTEST, &at);
 	at.challenge_len = 65; E(EINVAL, CSM_IOC_ATTEST, &at);
 	at.challenge_len = 32; at.challenge[40] = 1; E(EINVAL, CSM_IOC_ATTEST, &at);
-	at.challenge[40] = 0; at.token_len = 16; E(EINVAL, CSM_IOC_ATTEST, &at);
+	at.challenge[40] = 0; at.token_len = 16; E(EFAULT, CSM_IOC_ATTEST, &at);
 	/* doorbells, ring, events */
 	memset(&db, 0, sizeof(db)); E(ENOENT, CSM_IOC_DOORBELL_FD, &db);
 	db.region_id = region; db.flags = 2; E(EINVAL, CSM_IOC_DOORBELL_FD, &db);
