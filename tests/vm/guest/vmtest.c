@@ -641,8 +641,10 @@ static void reshare_ro(const struct vt_pair_a *a, int ms)
 	n = ok ? vt_ioctl(a->fd, CSM_IOC_SHARE, &sh) : -ETIMEDOUT;
 	ok = VT_EXPECT(n == 0, "share again: %s", strerror(-n));
 	vt_link_send("reshared %llu", (unsigned long long)sh.share_id);
+	/* B holds the attachment until we saw it: RSI news is polled. */
 	ok = ok && VT_EXPECT(!vt_wait_event(a->efd, CSM_EVENT_ATTACHED, ms, &ev) &&
 			     ev.share_id == sh.share_id, "no ATTACHED for the new share");
+	vt_link_send("a-saw-reattach");
 	ok = ok && VT_EXPECT(!vt_wait_event(a->efd, CSM_EVENT_DETACHED, ms, &ev) &&
 			     ev.share_id == sh.share_id, "no DETACHED for the new share");
 	ok = ok && !vt_link_expect("b-reattached", ms, line, sizeof(line));
@@ -951,6 +953,9 @@ static void reattach_ro(const struct vt_pair_b *b, int ms)
 		ok = VT_EXPECT(m != MAP_FAILED && r2_intact(m), "R2's bytes") && ok;
 		if (m != MAP_FAILED)
 			munmap(m, VT_R2_SIZE);
+		/* attached until A saw it: a polled attach that ends first is missed */
+		ok = VT_EXPECT(!vt_link_expect("a-saw-reattach", ms, line, sizeof(line)),
+			       "A saw no attach") && ok;
 		dt.share_id = s;
 		ok = VT_EXPECT(!vt_ioctl(b->fd, CSM_IOC_DETACH, &dt), "detach the new share") && ok;
 	}
