@@ -80,6 +80,7 @@ std::string SimPaths::KickFile(uint64_t realm) const {
 
 namespace {
 
+// This Abseil's string_view is its own type, not std::string_view.
 constexpr absl::string_view AsAbsl(std::string_view s) { return {s.data(), s.size()}; }
 
 // A non-zero ID in the form "%x" writes: anything else is not our name.
@@ -90,8 +91,7 @@ bool ConsumeId(absl::string_view digits, uint64_t* id) {
 }  // namespace
 
 SimPaths::Entry SimPaths::ParseName(std::string_view file_name) {
-  // This Abseil's string_view is its own type, not std::string_view.
-  absl::string_view name(file_name.data(), file_name.size());
+  absl::string_view name = AsAbsl(file_name);
   Entry e;
   if (absl::ConsumePrefix(&name, AsAbsl(kRegionPrefix))) {
     if (ConsumeId(name, &e.region)) e.kind = Entry::Kind::kRegion;
